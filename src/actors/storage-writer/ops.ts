@@ -1,0 +1,62 @@
+import type { Bucket } from '../../model/bucket.js';
+import type { Event } from '../../model/event.js';
+import type { Micros } from '../../model/time.js';
+
+/**
+ * Every write to the database is one of these operations, submitted to the storage writer.
+ * Ops arriving together share one transaction; each promise resolves only after that
+ * transaction committed durably. Input problems reject with InputError (status 400/404).
+ */
+export type WriteOp =
+  /** → { created }: false when a bucket with this id exists (nothing changes then). */
+  | { kind: 'createBucket'; bucket: Bucket; events?: Event[] }
+  /** → null. Unknown bucket → 404. */
+  | { kind: 'updateBucket'; id: string; patch: Partial<Pick<Bucket, 'type' | 'client' | 'hostname' | 'data'>> }
+  /** → null. Deletes the bucket and its events. Unknown bucket → 404. */
+  | { kind: 'deleteBucket'; id: string }
+  /**
+   * → the stored events in request order, with ids. An event with `id` replaces that event, which
+   * must belong to this bucket (else 400, nothing stored). Unknown bucket → 404.
+   */
+  | { kind: 'insertEvents'; bucket: string; events: Event[] }
+  /** → { deleted: number }. Unknown bucket → 404. */
+  | { kind: 'deleteEvent'; bucket: string; id: number }
+  /**
+   * → the resulting stored event (merged or inserted), with id. `source`/`seq` make delivery from the
+   * heartbeat queue exactly-once: an op whose seq was already applied for its source returns null.
+   */
+  | { kind: 'heartbeat'; bucket: string; event: Event; pulsetime: Micros; source?: string; seq?: number }
+  /**
+   * → { inserted }. Import into an existing bucket: events identical (start, duration, data) to a stored
+   * one are skipped, so re-importing a file changes nothing. Ids are ignored.
+   */
+  | { kind: 'importEvents'; bucket: string; events: Event[] }
+  /** → null. */
+  | { kind: 'setSetting'; key: string; value: unknown }
+  /** → null. */
+  | { kind: 'deleteSetting'; key: string };
+
+export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
+  ? { created: boolean }
+  : K extends 'insertEvents'
+    ? Event[]
+    : K extends 'heartbeat'
+      ? Event | null
+      : K extends 'importEvents'
+        ? { inserted: number }
+        : K extends 'deleteEvent'
+          ? { deleted: number }
+          : null;
+
+/** The storage writer as seen by everyone else (HTTP, heartbeat queue, CLI tools). */
+export interface Writer {
+  submit<O extends WriteOp>(op: O): Promise<WriteResult<O['kind']>>;
+}
+
+/** The writer is down (crashed, restarting, stopped): retry later (HTTP answers 503). */
+export class WriterUnavailable extends Error {
+  constructor(message = 'storage writer is unavailable') {
+    super(message);
+    this.name = 'WriterUnavailable';
+  }
+}

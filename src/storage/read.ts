@@ -1,0 +1,129 @@
+import type Database from 'better-sqlite3';
+import type { Bucket } from '../model/bucket.js';
+import type { Event } from '../model/event.js';
+import type { Micros } from '../model/time.js';
+
+export interface BucketRow extends Bucket {
+  /** Internal row number that events reference. */
+  row: number;
+}
+
+export interface BucketInfo extends BucketRow {
+  /** Earliest event start and latest event end, null when empty. */
+  start: Micros | null;
+  end: Micros | null;
+}
+
+interface RawBucket {
+  id: number; name: string; type: string; client: string; hostname: string; created: number; data: string;
+}
+interface RawEvent { id: number; starttime: number; endtime: number; data: string }
+
+const toBucket = (r: RawBucket): BucketRow => ({
+  row: r.id, id: r.name, type: r.type, client: r.client, hostname: r.hostname, created: r.created,
+  data: JSON.parse(r.data) as Record<string, unknown>,
+});
+
+const toEvent = (r: RawEvent): Event => ({
+  id: r.id, timestamp: r.starttime, duration: r.endtime - r.starttime, data: JSON.parse(r.data) as Record<string, unknown>,
+});
+
+/**
+ * Read-only access to the database. Prepared statements are cached per connection;
+ * every method is a single SELECT, so reads never wait behind the writer (WAL).
+ */
+export class Reader {
+  private readonly stmts = new Map<string, Database.Statement>();
+  constructor(readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  bucket(id: string): BucketRow | undefined {
+    const r = this.stmt('SELECT * FROM buckets WHERE name = ?').get(id) as RawBucket | undefined;
+    return r && toBucket(r);
+  }
+
+  /** Every bucket with its time span (computed, so it shrinks after deletes). */
+  buckets(): BucketInfo[] {
+    const rows = this.stmt(
+      `SELECT b.*, (SELECT min(starttime) FROM events WHERE bucketrow = b.id) AS s,
+                   (SELECT max(endtime) FROM events WHERE bucketrow = b.id) AS e
+       FROM buckets b ORDER BY b.name`,
+    ).all() as (RawBucket & { s: number | null; e: number | null })[];
+    return rows.map((r) => ({ ...toBucket(r), start: r.s, end: r.e }));
+  }
+
+  bucketInfo(id: string): BucketInfo | undefined {
+    const b = this.bucket(id);
+    if (!b) return undefined;
+    const span = this.stmt('SELECT min(starttime) AS s, max(endtime) AS e FROM events WHERE bucketrow = ?').get(b.row) as {
+      s: number | null; e: number | null;
+    };
+    return { ...b, start: span.s, end: span.e };
+  }
+
+  /**
+   * Events of a bucket overlapping [start, end] (both inclusive, touching counts), newest first
+   * (start descending, then id ascending), clipped to the window, at most `limit` (the newest).
+   */
+  events(bucketRow: number, opts: { start?: Micros | null; end?: Micros | null; limit?: number | null; clip?: boolean } = {}): Event[] {
+    const start = opts.start ?? null, end = opts.end ?? null;
+    if (start !== null && end !== null && start > end) return [];
+    const limit = opts.limit == null || opts.limit < 0 ? -1 : opts.limit;
+    const rows = this.stmt(
+      `SELECT id, starttime, endtime, data FROM events
+       WHERE bucketrow = ?1 AND (?2 IS NULL OR endtime >= ?2) AND (?3 IS NULL OR starttime <= ?3)
+       ORDER BY starttime DESC, id ASC LIMIT ?4`,
+    ).all(bucketRow, start, end, limit) as RawEvent[];
+    const out = rows.map(toEvent);
+    if (opts.clip !== false) {
+      for (const e of out) {
+        let s = e.timestamp, t = e.timestamp + e.duration;
+        if (start !== null && s < start) s = start;
+        if (end !== null && t > end) t = end;
+        e.timestamp = s;
+        e.duration = Math.max(0, t - s);
+      }
+    }
+    return out;
+  }
+
+  event(bucketRow: number, id: number): Event | undefined {
+    const r = this.stmt('SELECT id, starttime, endtime, data FROM events WHERE bucketrow = ? AND id = ?').get(bucketRow, id) as
+      | RawEvent
+      | undefined;
+    return r && toEvent(r);
+  }
+
+  /** The newest event by start (ties: lowest id): what a heartbeat merges into. */
+  lastEvent(bucketRow: number): Event | undefined {
+    const r = this.stmt(
+      'SELECT id, starttime, endtime, data FROM events WHERE bucketrow = ? ORDER BY starttime DESC, id ASC LIMIT 1',
+    ).get(bucketRow) as RawEvent | undefined;
+    return r && toEvent(r);
+  }
+
+  count(bucketRow: number): number {
+    return (this.stmt('SELECT count(*) AS n FROM events WHERE bucketrow = ?').get(bucketRow) as { n: number }).n;
+  }
+
+  setting(key: string): unknown {
+    const r = this.stmt('SELECT value FROM key_value WHERE key = ?').get(`settings.${key}`) as { value: string } | undefined;
+    return r === undefined ? undefined : JSON.parse(r.value);
+  }
+
+  settings(): Record<string, unknown> {
+    const rows = this.stmt("SELECT key, value FROM key_value WHERE key LIKE 'settings.%'").all() as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key.slice('settings.'.length), JSON.parse(r.value)]));
+  }
+
+  /** Highest queue sequence already applied for a source (exactly-once delivery). */
+  appliedSeq(source: string): number {
+    const r = this.stmt('SELECT seq FROM applied WHERE source = ?').get(source) as { seq: number } | undefined;
+    return r?.seq ?? 0;
+  }
+}

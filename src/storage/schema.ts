@@ -1,0 +1,45 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Sundial's database schema. Times are integer microseconds since the epoch (see model/time.ts).
+ * Each entry of MIGRATIONS moves the schema from version i to i+1; PRAGMA user_version holds it.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE buckets (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     type TEXT NOT NULL,
+     client TEXT NOT NULL,
+     hostname TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     data TEXT NOT NULL DEFAULT '{}'
+   );
+   -- AUTOINCREMENT: event ids are never reused, even after deletes (clients keep them).
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     bucketrow INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+     starttime INTEGER NOT NULL,
+     endtime INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX events_bucket_time ON events(bucketrow, starttime DESC, endtime);
+   CREATE TABLE key_value (key TEXT PRIMARY KEY, value TEXT NOT NULL, last_modified INTEGER NOT NULL);
+   -- Highest queue sequence applied per source, written in the same transaction as the events:
+   -- a redelivered heartbeat is recognised and skipped (exactly-once).
+   CREATE TABLE applied (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema ${current} is newer than this Sundial (${SCHEMA_VERSION}); upgrade Sundial`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
