@@ -74,11 +74,12 @@ export class Reader {
     const start = opts.start ?? null, end = opts.end ?? null;
     if (start !== null && end !== null && start > end) return [];
     const limit = opts.limit == null || opts.limit < 0 ? -1 : opts.limit;
+    // Unbounded sides become the widest integers so one statement serves all and the index ranges on starttime.
     const rows = this.stmt(
       `SELECT id, starttime, endtime, data FROM events
-       WHERE bucketrow = ?1 AND (?2 IS NULL OR endtime >= ?2) AND (?3 IS NULL OR starttime <= ?3)
-       ORDER BY starttime DESC, id ASC LIMIT ?4`,
-    ).all(bucketRow, start, end, limit) as RawEvent[];
+       WHERE bucketrow = @row AND starttime <= @end AND endtime >= @start
+       ORDER BY starttime DESC, id ASC LIMIT @limit`,
+    ).all({ row: bucketRow, start: start ?? Number.MIN_SAFE_INTEGER, end: end ?? Number.MAX_SAFE_INTEGER, limit }) as RawEvent[];
     const out = rows.map(toEvent);
     if (opts.clip !== false) {
       for (const e of out) {
