@@ -10,6 +10,11 @@ export interface ChildContext {
   /** Aborted when this incarnation is stopped or has crashed; loops and timers should end on it. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Report that this incarnation ended on its own without error (OTP's `normal` exit): a permanent
+   * child is restarted, transient and temporary children go to `stopped`.
+   */
+  exit?(): void;
 }
 
 /** A running child incarnation, returned by `ChildSpec.start`. */
@@ -34,7 +39,10 @@ export interface ChildSpec {
   /** How long `stop` may take before the child is killed / abandoned. */
   shutdownTimeoutMs?: number;
   pingIntervalMs?: number;
+  /** Defaults to `pingIntervalMs`. */
   pingTimeoutMs?: number;
+  /** A `start` still pending after this long counts as a crash; no limit when unset. */
+  startTimeoutMs?: number;
 }
 
 export type ChildState = 'starting' | 'running' | 'crashed' | 'backoff' | 'stopping' | 'stopped' | 'failed';
@@ -55,6 +63,12 @@ export interface SupervisorOptions {
   /** Restart intensity: more than `maxRestarts` within `withinMs` → the child is `failed`. */
   intensity?: { maxRestarts: number; withinMs: number };
   /** Exponential backoff between restarts, with ± `jitter` fraction. */
-  backoff?: { initialMs: number; maxMs: number; jitter: number };
+  backoff?: {
+    initialMs: number;
+    maxMs: number;
+    jitter: number;
+    /** A child that ran this long before crashing starts over at `initialMs`; defaults to `intensity.withinMs`. */
+    resetAfterMs?: number;
+  };
   log: Logger;
 }
