@@ -3,13 +3,22 @@ import type { Event } from '../../model/event.js';
 import type { Micros } from '../../model/time.js';
 
 /**
+ * Set by the heartbeat queue: makes delivery exactly-once. An op whose `seq` was already applied
+ * for its `source` is skipped (resolves null); otherwise the seq is recorded in the same transaction.
+ */
+export interface Delivery {
+  source?: string;
+  seq?: number;
+}
+
+/**
  * Every write to the database is one of these operations, submitted to the storage writer.
  * Ops arriving together share one transaction; each promise resolves only after that
  * transaction committed durably. Input problems reject with InputError (status 400/404).
  */
 export type WriteOp =
   /** → { created }: false when a bucket with this id exists (nothing changes then). */
-  | { kind: 'createBucket'; bucket: Bucket; events?: Event[] }
+  | ({ kind: 'createBucket'; bucket: Bucket; events?: Event[] } & Delivery)
   /** → null. Unknown bucket → 404. */
   | { kind: 'updateBucket'; id: string; patch: Partial<Pick<Bucket, 'type' | 'client' | 'hostname' | 'data'>> }
   /** → null. Deletes the bucket and its events. Unknown bucket → 404. */
@@ -18,14 +27,13 @@ export type WriteOp =
    * → the stored events in request order, with ids. An event with `id` replaces that event, which
    * must belong to this bucket (else 400, nothing stored). Unknown bucket → 404.
    */
-  | { kind: 'insertEvents'; bucket: string; events: Event[] }
+  | ({ kind: 'insertEvents'; bucket: string; events: Event[] } & Delivery)
   /** → { deleted: number }. Unknown bucket → 404. */
   | { kind: 'deleteEvent'; bucket: string; id: number }
   /**
-   * → the resulting stored event (merged or inserted), with id. `source`/`seq` make delivery from the
-   * heartbeat queue exactly-once: an op whose seq was already applied for its source returns null.
+   * → the resulting stored event (merged or inserted), with id.
    */
-  | { kind: 'heartbeat'; bucket: string; event: Event; pulsetime: Micros; source?: string; seq?: number }
+  | ({ kind: 'heartbeat'; bucket: string; event: Event; pulsetime: Micros } & Delivery)
   /**
    * → { inserted }. Import into an existing bucket: events identical (start, duration, data) to a stored
    * one are skipped, so re-importing a file changes nothing. Ids are ignored.
@@ -36,6 +44,10 @@ export type WriteOp =
   /** → null. */
   | { kind: 'deleteSetting'; key: string };
 
+/**
+ * Ops carrying a Delivery resolve null when they were applied before; only the heartbeat queue
+ * sets a Delivery and it ignores results, so the types below describe the undelivered case.
+ */
 export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
   ? { created: boolean }
   : K extends 'insertEvents'

@@ -65,7 +65,23 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
     return { ...e, id: Number(info.lastInsertRowid) };
   };
 
+  /** Exactly-once delivery from the heartbeat queue: skip what a source already delivered. */
   function apply(op: WriteOp): unknown {
+    const tracked = 'seq' in op && op.source !== undefined && op.seq !== undefined;
+    if (tracked) {
+      let done = applied.get(op.source!);
+      if (done === undefined) applied.set(op.source!, (done = reader.appliedSeq(op.source!)));
+      if (op.seq! <= done) return null;
+    }
+    const result = applyOp(op);
+    if (tracked) {
+      s.setApplied.run(op.source!, op.seq!);
+      applied.set(op.source!, op.seq!);
+    }
+    return result;
+  }
+
+  function applyOp(op: WriteOp): unknown {
     switch (op.kind) {
       case 'createBucket': {
         const b: Bucket = op.bucket;
@@ -118,11 +134,6 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
       }
       case 'heartbeat': {
         const row = rowOf(op.bucket);
-        if (op.source !== undefined && op.seq !== undefined) {
-          let done = applied.get(op.source);
-          if (done === undefined) applied.set(op.source, (done = reader.appliedSeq(op.source)));
-          if (op.seq <= done) return null; // redelivery of something already committed
-        }
         const last = lastOf(row);
         const merged = mergeHeartbeat(last, op.event, op.pulsetime);
         let result: Event;
@@ -133,10 +144,6 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
         } else {
           result = insertEvent(row, op.event);
           if (!last || result.timestamp > last.timestamp) lastEvents.set(row, result);
-        }
-        if (op.source !== undefined && op.seq !== undefined) {
-          s.setApplied.run(op.source, op.seq);
-          applied.set(op.source, op.seq);
         }
         return result;
       }

@@ -1,0 +1,38 @@
+import { parseBucketSpec, type Bucket } from '../../model/bucket.js';
+import { InputError } from '../../model/errors.js';
+import { isPlainObject, parseEvent, type Event } from '../../model/event.js';
+import { nowMicros, parseTimestamp, secondsToMicros, type Micros } from '../../model/time.js';
+
+/** What the heartbeat queue holds: writes that came over the bus, in arrival order. */
+export type QueueItem =
+  | { kind: 'heartbeat'; bucket: string; pulsetime: Micros; event: Event }
+  | { kind: 'createBucket'; bucket: string; spec: Bucket }
+  | { kind: 'insertEvents'; bucket: string; events: Event[] };
+
+export const MAX_EVENTS_PER_MESSAGE = 10_000;
+
+const bucketOf = (raw: Record<string, unknown>): string => {
+  if (typeof raw.bucket !== 'string' || raw.bucket === '') throw new InputError('bucket must be a non-empty string');
+  return raw.bucket;
+};
+
+/** Validates a bus payload at the edge; every problem is an InputError naming it. */
+export function parseItem(kind: QueueItem['kind'], raw: unknown): QueueItem {
+  if (!isPlainObject(raw)) throw new InputError('payload must be a JSON object');
+  const bucket = bucketOf(raw);
+  switch (kind) {
+    case 'heartbeat': {
+      if (raw.pulsetime === undefined) throw new InputError('pulsetime is required (seconds)');
+      const pulsetime = secondsToMicros(raw.pulsetime, 'pulsetime');
+      if (pulsetime < 0) throw new InputError('pulsetime must not be negative');
+      return { kind, bucket, pulsetime, event: parseEvent(raw.event) };
+    }
+    case 'createBucket':
+      return { kind, bucket, spec: parseBucketSpec(bucket, raw, nowMicros(), (v) => parseTimestamp(v, 'created')) };
+    case 'insertEvents': {
+      if (!Array.isArray(raw.events)) throw new InputError('events must be a list of events');
+      if (raw.events.length > MAX_EVENTS_PER_MESSAGE) throw new InputError(`at most ${MAX_EVENTS_PER_MESSAGE} events per message`);
+      return { kind, bucket, events: raw.events.map((e, i) => parseEvent(e, { where: `events[${i}]` })) };
+    }
+  }
+}

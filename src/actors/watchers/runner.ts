@@ -1,0 +1,134 @@
+import type { Logger } from '../../log.js';
+import type { Event } from '../../model/event.js';
+import { US_PER_MS, type Micros } from '../../model/time.js';
+import { isUnavailable, type Probe, type ProbeFactory } from '../../platform/types.js';
+import type { ChildContext, ChildHandle } from '../../supervisor/types.js';
+
+/** Where watchers send their data; the lead wires it to the message bus. */
+export interface WatcherSink {
+  ensureBucket(b: { id: string; type: string; client: string; hostname: string }): Promise<void>;
+  heartbeat(bucketId: string, event: Event, pulsetimeMicros: number): Promise<void>;
+}
+
+/** Wall-clock time and waiting, injectable so tests can run hours of polls in milliseconds. */
+export interface Clock {
+  now(): Micros;
+  /** Resolves after `ms` or when `signal` aborts (never rejects). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now() * US_PER_MS,
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};
+
+export interface PollLoopOptions {
+  name: string;
+  pollMs: number;
+  /** Wait between attempts while the probe is unavailable (no display, no permission). */
+  retryMs: number;
+  clock: Clock;
+  log: Logger;
+  probeFactory: ProbeFactory;
+  /** Runs before the first poll and again after it failed (bucket creation). */
+  setup(): Promise<void>;
+  /** One poll. A ProbeUnavailableError switches to slow retries; other errors are logged and skipped. */
+  tick(probe: Probe, now: Micros): Promise<void>;
+  /** Extra status facts. */
+  status(): Record<string, unknown>;
+}
+
+/**
+ * The loop shared by the watchers: one running incarnation that never crash-loops on a missing
+ * display or permission. It reports `{ unavailable: reason }` and retries every `retryMs` instead.
+ */
+export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandle {
+  const stopper = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stopper.signal]);
+  let probe: Probe | null = null;
+  let unavailable: string | null = null;
+  let ready = false;
+  let polls = 0;
+  let errors = 0;
+  let lastError: string | null = null;
+
+  const noteError = (err: unknown): void => {
+    errors++;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (msg !== lastError) o.log.warn({ watcher: o.name, err: msg }, 'watcher poll failed');
+    lastError = msg;
+  };
+
+  const closeProbe = (): void => {
+    try {
+      probe?.close();
+    } catch (err) {
+      o.log.debug({ err: (err as Error).message }, 'probe close failed');
+    }
+    probe = null;
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!signal.aborted) {
+      let delay = o.pollMs;
+      try {
+        if (!ready) {
+          await o.setup();
+          ready = true;
+        }
+        if (!probe) probe = await o.probeFactory();
+        if (signal.aborted) break;
+        await o.tick(probe, o.clock.now());
+        polls++;
+        if (unavailable) o.log.info({ watcher: o.name }, 'watcher: probe available again');
+        unavailable = null;
+      } catch (err) {
+        if (isUnavailable(err)) {
+          if (unavailable !== err.reason) o.log.warn({ watcher: o.name, reason: err.reason }, 'watcher: probe unavailable, retrying slowly');
+          unavailable = err.reason;
+          closeProbe();
+          delay = o.retryMs;
+        } else {
+          noteError(err);
+        }
+      }
+      await o.clock.sleep(delay, signal);
+    }
+  };
+
+  const done = loop().then(
+    () => closeProbe(),
+    (err: unknown) => {
+      closeProbe();
+      ctx.crash(err);
+    },
+  );
+
+  return {
+    async stop() {
+      stopper.abort();
+      await done;
+    },
+    kill() {
+      stopper.abort();
+      closeProbe();
+    },
+    status() {
+      const s: Record<string, unknown> = { polls, errors, lastError, ...o.status() };
+      if (unavailable) s.unavailable = unavailable;
+      const notice = probe?.notice?.();
+      if (notice) s.notice = notice;
+      return s;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** The platform's per-user data and config directories for Sundial (XDG, Application Support, LocalAppData). */
+export function platformDirs(env: NodeJS.ProcessEnv = process.env, platform = process.platform, home = os.homedir()): { data: string; config: string } {
+  if (platform === 'darwin') {
+    const dir = path.join(home, 'Library', 'Application Support', 'sundial');
+    return { data: dir, config: dir };
+  }
+  if (platform === 'win32') {
+    const local = env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local');
+    const dir = path.join(local, 'sundial');
+    return { data: dir, config: dir };
+  }
+  const data = env.XDG_DATA_HOME ? path.join(env.XDG_DATA_HOME, 'sundial') : path.join(home, '.local', 'share', 'sundial');
+  const config = env.XDG_CONFIG_HOME ? path.join(env.XDG_CONFIG_HOME, 'sundial') : path.join(home, '.config', 'sundial');
+  return { data, config };
+}
+
+/** Every file of one daemon. `--testing` keeps a separate database, queue, bus and token, as the reference server does. */
+export interface DaemonPaths {
+  dataDir: string;
+  configFile: string;
+  database: string;
+  queue: string;
+  busDir: string;
+  token: string;
+  deviceId: string;
+  logFile: string;
+}
+
+export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
+  const dirs = platformDirs();
+  const dataDir = path.resolve(opts.dataDir ?? dirs.data);
+  const t = opts.testing ? '-testing' : '';
+  return {
+    dataDir,
+    // With --data-dir every piece of state, the config included, lives in that one folder.
+    configFile: path.resolve(opts.configFile ?? path.join(opts.dataDir ? dataDir : dirs.config, `config${t}.json`)),
+    database: path.join(dataDir, `sqlite${t}.db`),
+    queue: path.join(dataDir, `queue${t}.db`),
+    busDir: path.join(dataDir, `bus${t}`),
+    token: path.join(dataDir, `control-token${t}`),
+    deviceId: path.join(dataDir, 'device_id'),
+    logFile: path.join(dataDir, 'logs', `sundial${t}.log`),
+  };
+}

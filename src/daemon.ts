@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
+import { storageWriterChild } from './actors/storage-writer/child.js';
+import { createWriterPort } from './actors/storage-writer/port.js';
+import { writePrivate, type BusCredentials } from './bus/credentials.js';
+import { createBusLink, type BusLink } from './bus/link.js';
+import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
+import { SUBJECTS } from './bus/subjects.js';
+import type { Config } from './config/config.js';
+import type { DaemonPaths } from './config/paths.js';
+import { createControlHandler, type ControlTarget } from './http/control/index.js';
+import { ensureToken } from './http/control/token.js';
+import { createHttpServer } from './http/server.js';
+import type { Logger } from './log.js';
+import { openReadonly, openWritable } from './storage/open.js';
+import { Reader } from './storage/read.js';
+import { createSupervisor } from './supervisor/supervisor.js';
+import type { ChildSpec, SupervisorOptions } from './supervisor/types.js';
+import { VERSION } from './version.js';
+
+/** A start-up problem the user must fix (printed as one line, exit code 1). */
+export class StartupError extends Error {}
+
+export interface DaemonOptions {
+  config: Config;
+  paths: DaemonPaths;
+  testing: boolean;
+  log: Logger;
+  /** Extra children (tests, plugins) appended after the built-in ones. */
+  extraChildren?: ChildSpec[];
+  /** Restart intensity and backoff (defaults: 5 restarts in 60 s; 100 ms doubling to 30 s). */
+  restart?: Pick<SupervisorOptions, 'intensity' | 'backoff'>;
+}
+
+export interface Daemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Record<string, unknown>;
+  readonly supervisor: ReturnType<typeof createSupervisor>;
+  readonly bus: BusCredentials;
+  readonly port: number | null;
+}
+
+function ensureDeviceId(file: string): string {
+  try {
+    const id = fs.readFileSync(file, 'utf8').trim();
+    if (id) return id;
+  } catch {
+    /* first start */
+  }
+  const id = crypto.randomUUID();
+  writePrivate(file, id + '\n');
+  return id;
+}
+
+/**
+ * Builds the supervision tree from the config. Start order: bus, storage writer, heartbeat queue,
+ * HTTP, then watchers; stop runs in reverse, so watchers stop first, the queue drains into the
+ * writer, the database closes, and nats-server stops last.
+ */
+export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { config, paths, log, testing } = opts;
+  fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  const deviceId = ensureDeviceId(paths.deviceId);
+  const token = ensureToken(paths.token);
+  // Create and migrate the database up front so that readers can open it at once.
+  openWritable(paths.database).close();
+
+  const children: ChildSpec[] = [];
+  let bus: BusCredentials;
+  let busMode: 'embedded' | 'external';
+  if (config.bus.url) {
+    busMode = 'external';
+    bus = { url: config.bus.url, user: config.bus.user ?? undefined, pass: config.bus.pass ?? undefined };
+  } else {
+    busMode = 'embedded';
+    const binary = findNatsServer(config.bus.nats_server ?? undefined);
+    if (!binary) throw new StartupError(NATS_MISSING);
+    const nats = await natsServerChild({ busDir: paths.busDir, binary });
+    bus = { url: nats.url, user: nats.user, pass: nats.pass };
+    children.push(nats.spec);
+  }
+
+  let reader: Reader | null = null;
+  const read = (): Reader => (reader ??= new Reader(openReadonly(paths.database)));
+  const writer = createWriterPort();
+  children.push(storageWriterChild({ file: paths.database, port: writer }));
+  children.push(
+    heartbeatQueueChild({
+      file: paths.queue,
+      bus,
+      writer,
+      bucketExists: (id) => read().bucket(id) !== undefined,
+      appliedSeq: () => read().appliedSeq('heartbeat-queue'),
+      forwardUrl: config.server.forward_url ?? undefined,
+      maxItems: config.queue.max_items,
+    }),
+  );
+
+  let httpPort: number | null = null;
+  let control: ControlTarget;
+  children.push({
+    name: 'http',
+    restart: 'permanent',
+    shutdownTimeoutMs: 5_000,
+    async start(ctx) {
+      const httpReader = new Reader(openReadonly(paths.database));
+      const server = createHttpServer({
+        host: config.server.host,
+        port: config.server.port,
+        testing,
+        reader: httpReader,
+        writer,
+        info: { hostname: os.hostname(), version: `v${VERSION} (sundial)`, deviceId },
+        cors: config.server.cors,
+        corsRegex: config.server.cors_regex,
+        apiKey: config.server.api_key ?? undefined,
+        control: createControlHandler(control, token),
+        log: ctx.log,
+      });
+      server.server.on('error', (err) => ctx.crash(err));
+      try {
+        httpPort = await server.listen();
+      } catch (err) {
+        httpReader.db.close();
+        throw err;
+      }
+      const close = async () => {
+        await server.close();
+        httpReader.db.close();
+      };
+      return { stop: close, kill: close, status: () => ({ url: `http://${config.server.host}:${httpPort}` }) };
+    },
+  });
+  children.push(...(opts.extraChildren ?? []));
+
+  const supervisor = createSupervisor({ children, log, ...opts.restart });
+  const names = new Set(children.map((c) => c.name));
+  let link: BusLink | null = null;
+  const startedAt = Date.now();
+
+  const status = (): Record<string, unknown> => {
+    const kids = supervisor.status();
+    const queue = kids.find((k) => k.name === 'queue');
+    return {
+      version: VERSION,
+      pid: process.pid,
+      testing,
+      uptimeMs: Date.now() - startedAt,
+      dataDir: paths.dataDir,
+      database: paths.database,
+      bus: { mode: busMode, url: bus.url, connected: link?.connected ?? false },
+      queue: queue?.info ?? null,
+      children: kids,
+    };
+  };
+
+  control = {
+    status,
+    children: {
+      has: (n) => names.has(n),
+      restart: async (n) => void (await supervisor.restartChild(n)),
+      stop: async (n) => void (await supervisor.stopChild(n)),
+      start: async (n) => void (await supervisor.startChild(n)),
+    },
+  };
+
+  return {
+    supervisor,
+    bus,
+    get port() {
+      return httpPort;
+    },
+    status,
+    async start() {
+      await supervisor.start();
+      // Status over the bus, for plugins and tools that only speak NATS.
+      link = createBusLink(bus, { name: 'sundial-daemon', log });
+      void link.subscribe(SUBJECTS.status, {}, (_data, respond) => respond(status())).catch((err: unknown) => log.warn({ err }, 'status subject unavailable'));
+      log.info({ port: httpPort, dataDir: paths.dataDir, bus: busMode }, 'sundial started');
+    },
+    async stop() {
+      await link?.close();
+      await supervisor.stop();
+      reader?.db.close();
+      log.info('sundial stopped');
+    },
+  };
+}
