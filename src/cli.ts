@@ -4,6 +4,7 @@ import { daemonPaths } from './config/paths.js';
 import { buildDaemon, StartupError } from './daemon.js';
 import { readToken } from './http/control/token.js';
 import { createLogger } from './log.js';
+import { parseDuration } from './privacy/pause.js';
 import { VERSION } from './version.js';
 
 const USAGE = `sundial ${VERSION} — local, private, automatic time tracking
@@ -13,6 +14,10 @@ Usage:
   sundial status  [--testing] [--port P] [--data-dir D] [--json]
   sundial restart <child>  [--testing] [--port P] [--data-dir D]
   sundial stop-child <child> / start-child <child>  (same flags)
+  sundial pause [30m|2h|1h30m]   stop recording (until resumed, or for that long)
+  sundial resume
+  sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]
+                 delete every event with a data value matching REGEX (case-insensitive)
 
 --testing      port 5666 and separate database, queue and bus (as ActivityWatch's --testing)
 --port P       HTTP port (default 5600, 5666 with --testing)
@@ -28,6 +33,10 @@ interface Flags {
   verbose: boolean;
   json: boolean;
   help: boolean;
+  match?: string;
+  bucket?: string;
+  since?: string;
+  'dry-run': boolean;
 }
 
 function setup(flags: Flags) {
@@ -41,7 +50,7 @@ function setup(flags: Flags) {
   return { paths, config };
 }
 
-async function control(flags: Flags, method: string, path: string): Promise<{ status: number; body: unknown }> {
+async function control(flags: Flags, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const { paths, config } = setup(flags);
   let token: string;
   try {
@@ -52,11 +61,22 @@ async function control(flags: Flags, method: string, path: string): Promise<{ st
   const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
   let res: Response;
   try {
-    res = await fetch(`http://${host}:${config.server.port}${path}`, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+    res = await fetch(`http://${host}:${config.server.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
   } catch {
     throw new StartupError(`no Sundial daemon answers on ${host}:${config.server.port}`);
   }
   return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+async function ok(call: Promise<{ status: number; body: unknown }>, what: string): Promise<unknown> {
+  const r = await call;
+  if (r.status !== 200) throw new StartupError(`${what} failed: ${(r.body as { message?: string })?.message ?? r.status}`);
+  return r.body;
 }
 
 function printStatus(s: Record<string, unknown>): void {
@@ -67,6 +87,8 @@ function printStatus(s: Record<string, unknown>): void {
   const bus = s.bus as { mode: string; url: string; connected: boolean };
   console.log(`bus       ${bus.mode} ${bus.url} ${bus.connected ? 'connected' : 'DISCONNECTED'}`);
   if (q) console.log(`queue     ${q.depth} waiting${q.warning ? `  WARNING: ${q.warning}` : ''}`);
+  const p = s.paused as { paused: boolean; until: number | null } | undefined;
+  if (p?.paused) console.log(`PAUSED    ${p.until ? `until ${new Date(p.until).toLocaleString()}` : 'until resumed'}`);
   for (const k of kids) {
     const extra = [k.pid ? `pid ${k.pid}` : '', k.restarts ? `${k.restarts} restarts` : '', k.info.unavailable ? `unavailable: ${k.info.unavailable}` : '', k.lastError ? `last error: ${k.lastError}` : '']
       .filter(Boolean)
@@ -87,6 +109,10 @@ async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      match: { type: 'string' },
+      bucket: { type: 'string' },
+      since: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
     },
   });
   const flags = values as Flags;
@@ -114,6 +140,32 @@ async function main(argv: string[]): Promise<number> {
       const r = await control(flags, 'POST', `/api/control/children/${encodeURIComponent(child)}/${action}`);
       if (r.status !== 200) throw new StartupError(`${action} ${child} failed: ${(r.body as { message?: string })?.message ?? r.status}`);
       console.log(`${child}: ${action} done`);
+      return 0;
+    }
+    case 'pause': {
+      let minutes: number | null = null;
+      try {
+        if (args[0] !== undefined) minutes = parseDuration(args[0]);
+      } catch (err) {
+        throw new StartupError((err as Error).message);
+      }
+      const r = await ok(control(flags, 'POST', '/api/control/pause', { minutes }), 'pause');
+      const st = r as { until: number | null };
+      console.log(st.until ? `paused until ${new Date(st.until).toLocaleString()}` : 'paused until `sundial resume`');
+      return 0;
+    }
+    case 'resume':
+      await ok(control(flags, 'POST', '/api/control/resume', {}), 'resume');
+      console.log('recording resumed');
+      return 0;
+    case 'forget': {
+      if (!flags.match) throw new StartupError('usage: sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]');
+      const r = (await ok(
+        control(flags, 'POST', '/api/control/forget', { match: flags.match, bucket: flags.bucket, since: flags.since, dry_run: flags['dry-run'] }),
+        'forget',
+      )) as { matched: number; deleted?: number; buckets: Record<string, number> };
+      for (const [b, n] of Object.entries(r.buckets)) console.log(`  ${b}: ${n}`);
+      console.log(flags['dry-run'] ? `${r.matched} events match (dry run: nothing deleted)` : `${r.deleted} events deleted`);
       return 0;
     }
     default:

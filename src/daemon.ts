@@ -14,6 +14,11 @@ import { createControlHandler, type ControlTarget } from './http/control/index.j
 import { ensureToken } from './http/control/token.js';
 import { createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { InputError } from './model/errors.js';
+import { isPlainObject } from './model/event.js';
+import { findForgettable, parseForget } from './privacy/forget.js';
+import { compilePrivacy, applyPrivacy } from './privacy/filters.js';
+import { createPause } from './privacy/pause.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
 import { createSupervisor } from './supervisor/supervisor.js';
@@ -86,7 +91,11 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
   let reader: Reader | null = null;
   const read = (): Reader => (reader ??= new Reader(openReadonly(paths.database)));
   const writer = createWriterPort();
-  children.push(storageWriterChild({ file: paths.database, port: writer }));
+  // Privacy applies to everything stored, watcher and REST writes alike: the writer is the one gate.
+  const pause = createPause(paths.pause);
+  const filter = compilePrivacy({ rules: config.privacy.rules, keep_incognito: config.privacy.keep_incognito });
+  const gate = (bucket: { id: string; type: string }, e: Parameters<typeof applyPrivacy>[2]) => (pause.isPaused() ? null : applyPrivacy(filter, bucket, e));
+  children.push(storageWriterChild({ file: paths.database, port: writer, gate }));
   children.push(
     heartbeatQueueChild({
       file: paths.queue,
@@ -152,6 +161,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       dataDir: paths.dataDir,
       database: paths.database,
       bus: { mode: busMode, url: bus.url, connected: link?.connected ?? false },
+      paused: pause.state(),
       queue: queue?.info ?? null,
       children: kids,
     };
@@ -164,6 +174,29 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       restart: async (n) => void (await supervisor.restartChild(n)),
       stop: async (n) => void (await supervisor.stopChild(n)),
       start: async (n) => void (await supervisor.startChild(n)),
+    },
+    actions: {
+      pause: async (body) => {
+        const minutes = isPlainObject(body) ? body.minutes : undefined;
+        if (minutes !== undefined && minutes !== null && (typeof minutes !== 'number' || !(minutes > 0))) {
+          throw new InputError('minutes must be a positive number (or absent: until resumed)');
+        }
+        const st = pause.pause((minutes as number | undefined) ?? null);
+        log.info(st, 'recording paused');
+        return st;
+      },
+      resume: async () => {
+        log.info('recording resumed');
+        return pause.resume();
+      },
+      forget: async (body) => {
+        const req = parseForget(body);
+        const found = findForgettable(read(), req);
+        if (req.dryRun) return { dry_run: true, matched: found.ids.length, buckets: found.perBucket };
+        const { deleted } = await writer.submit({ kind: 'deleteEvents', ids: found.ids });
+        log.info({ deleted, buckets: found.perBucket }, 'forgot events');
+        return { dry_run: false, matched: found.ids.length, deleted, buckets: found.perBucket };
+      },
     },
   };
 

@@ -31,7 +31,8 @@ export interface Config {
     window: { poll_time: number; exclude_title: boolean; exclude_titles: string[] };
   };
   privacy: {
-    filters: { field: string; pattern: string; action: 'drop' | 'redact'; bucket_prefix?: string }[];
+    /** Drop or redact events whose data field matches; see src/privacy/filters.ts. */
+    rules: { field: string; pattern: string; action: 'drop' | 'redact'; buckets?: string; ignoreCase?: boolean }[];
     keep_incognito: boolean;
   };
 }
@@ -47,7 +48,7 @@ export function defaultConfig(testing: boolean): Config {
       afk: testing ? { poll_time: 1, timeout: 20 } : { poll_time: 5, timeout: 180 },
       window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
     },
-    privacy: { filters: [], keep_incognito: false },
+    privacy: { rules: [], keep_incognito: false },
   };
 }
 

@@ -27,6 +27,8 @@ export interface DaemonPaths {
   token: string;
   deviceId: string;
   logFile: string;
+  /** Pause state (privacy), so a pause survives a restart. */
+  pause: string;
 }
 
 export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
@@ -43,5 +45,6 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
     token: path.join(dataDir, `control-token${t}`),
     deviceId: path.join(dataDir, 'device_id'),
     logFile: path.join(dataDir, 'logs', `sundial${t}.log`),
+    pause: path.join(dataDir, `pause${t}.json`),
   };
 }

@@ -39,6 +39,8 @@ export type WriteOp =
    * one are skipped, so re-importing a file changes nothing. Ids are ignored.
    */
   | { kind: 'importEvents'; bucket: string; events: Event[] }
+  /** → { deleted }. Deletes these events wherever they are (privacy: forget). */
+  | { kind: 'deleteEvents'; ids: number[] }
   /** → null. */
   | { kind: 'setSetting'; key: string; value: unknown }
   /** → null. */
@@ -56,7 +58,7 @@ export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
       ? Event | null
       : K extends 'importEvents'
         ? { inserted: number }
-        : K extends 'deleteEvent'
+        : K extends 'deleteEvent' | 'deleteEvents'
           ? { deleted: number }
           : null;
 
@@ -64,6 +66,12 @@ export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
 export interface Writer {
   submit<O extends WriteOp>(op: O): Promise<WriteResult<O['kind']>>;
 }
+
+/**
+ * Privacy gate applied to every event before it is stored (pause, drop and redact rules):
+ * returns the event to store, possibly changed, or null to store nothing.
+ */
+export type EventGate = (bucket: { id: string; type: string }, event: Event) => Event | null;
 
 /** The writer is down (crashed, restarting, stopped): retry later (HTTP answers 503). */
 export class WriterUnavailable extends Error {

@@ -6,7 +6,7 @@ import { canonicalJson, endOf, type Event } from '../../model/event.js';
 import { mergeHeartbeat } from '../../model/heartbeat.js';
 import { openWritable } from '../../storage/open.js';
 import { Reader } from '../../storage/read.js';
-import { WriterUnavailable, type WriteOp, type WriteResult, type Writer } from './ops.js';
+import { WriterUnavailable, type EventGate, type WriteOp, type WriteResult, type Writer } from './ops.js';
 
 export const MAX_SETTING_KEY = 127;
 
@@ -32,7 +32,7 @@ export interface StorageWriter extends Writer {
  * alone. Promises settle only after COMMIT returned, and the database runs with synchronous=FULL,
  * so an acknowledged write survives kill -9 and power loss.
  */
-export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unknown) => void): StorageWriter {
+export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unknown) => void, gate?: EventGate): StorageWriter {
   const db = openWritable(file);
   const reader = new Reader(db);
   const s = statements(db);
@@ -41,18 +41,21 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
   let closed = false;
   // Per-bucket "last event" (newest by start, ties lowest id); undefined = unknown, reload from DB.
   const lastEvents = new Map<number, Event | null>();
-  const bucketRows = new Map<string, number>();
+  const bucketRows = new Map<string, { row: number; type: string }>();
   const applied = new Map<string, number>();
 
-  const rowOf = (name: string): number => {
-    let row = bucketRows.get(name);
-    if (row === undefined) {
-      const b = reader.bucket(name);
-      if (!b) throw notFound(`The requested bucket '${name}' does not exist`);
-      bucketRows.set(name, (row = b.row));
+  const bucketOf = (name: string): { row: number; type: string } => {
+    let b = bucketRows.get(name);
+    if (b === undefined) {
+      const found = reader.bucket(name);
+      if (!found) throw notFound(`The requested bucket '${name}' does not exist`);
+      bucketRows.set(name, (b = { row: found.row, type: found.type }));
     }
-    return row;
+    return b;
   };
+  const rowOf = (name: string): number => bucketOf(name).row;
+  /** The privacy gate; without one every event passes unchanged. */
+  const admit = (name: string, e: Event): Event | null => (gate ? gate({ id: name, type: bucketOf(name).type }, e) : e);
 
   const lastOf = (row: number): Event | null => {
     let last = lastEvents.get(row);
@@ -88,8 +91,11 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
         const info = s.insertBucket.run(b.id, b.type, b.client, b.hostname, b.created, JSON.stringify(b.data));
         if (info.changes === 0) return { created: false };
         const row = Number(info.lastInsertRowid);
-        bucketRows.set(b.id, row);
-        for (const e of op.events ?? []) insertEvent(row, e);
+        bucketRows.set(b.id, { row, type: b.type });
+        for (const e of op.events ?? []) {
+          const kept = admit(b.id, e);
+          if (kept) insertEvent(row, kept);
+        }
         lastEvents.delete(row);
         return { created: true };
       }
@@ -118,7 +124,9 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
             throw new InputError(`event id ${e.id} belongs to another bucket`, 400);
           }
         }
-        const out = op.events.map((e) => {
+        const out = op.events.map((raw) => {
+          const e = admit(op.bucket, raw);
+          if (!e) return { ...raw, id: null }; // not stored (paused, or dropped by a privacy rule)
           if (e.id === null) return insertEvent(row, e);
           s.replaceEvent.run(e.id, row, e.timestamp, endOf(e), JSON.stringify(e.data));
           return { ...e };
@@ -134,15 +142,17 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
       }
       case 'heartbeat': {
         const row = rowOf(op.bucket);
+        const hb = admit(op.bucket, op.event);
+        if (!hb) return null; // not stored (paused, or dropped by a privacy rule)
         const last = lastOf(row);
-        const merged = mergeHeartbeat(last, op.event, op.pulsetime);
+        const merged = mergeHeartbeat(last, hb, op.pulsetime);
         let result: Event;
         if (merged) {
           s.updateEventSpan.run(merged.timestamp, endOf(merged), merged.id);
           lastEvents.set(row, merged);
           result = merged;
         } else {
-          result = insertEvent(row, op.event);
+          result = insertEvent(row, hb);
           if (!last || result.timestamp > last.timestamp) lastEvents.set(row, result);
         }
         return result;
@@ -162,13 +172,20 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
           seen.add(key(r.starttime, r.endtime - r.starttime, JSON.parse(r.data)));
         }
         let inserted = 0;
-        for (const e of op.events) {
-          if (seen.has(key(e.timestamp, e.duration, e.data))) continue;
+        for (const raw of op.events) {
+          const e = admit(op.bucket, raw);
+          if (!e || seen.has(key(e.timestamp, e.duration, e.data))) continue;
           insertEvent(row, e);
           inserted++;
         }
         lastEvents.delete(row);
         return { inserted };
+      }
+      case 'deleteEvents': {
+        let deleted = 0;
+        for (const id of op.ids) deleted += s.deleteEventById.run(id).changes;
+        lastEvents.clear();
+        return { deleted };
       }
       case 'setSetting': {
         checkSettingKey(op.key);
@@ -222,8 +239,8 @@ export function openStorageWriter(file: string, log: Logger, onFatal?: (err: unk
   function forgetCaches(op: WriteOp): void {
     const name = bucketNameOf(op);
     if (name === undefined) return;
-    const row = bucketRows.get(name);
-    if (row !== undefined) lastEvents.delete(row);
+    const b = bucketRows.get(name);
+    if (b !== undefined) lastEvents.delete(b.row);
     bucketRows.delete(name);
     applied.clear();
   }
@@ -302,6 +319,7 @@ function statements(db: Database.Database) {
     replaceEvent: db.prepare('INSERT OR REPLACE INTO events (id, bucketrow, starttime, endtime, data) VALUES (?, ?, ?, ?, ?)'),
     eventOwner: db.prepare('SELECT bucketrow FROM events WHERE id = ?'),
     deleteEvent: db.prepare('DELETE FROM events WHERE id = ? AND bucketrow = ?'),
+    deleteEventById: db.prepare('DELETE FROM events WHERE id = ?'),
     updateEventSpan: db.prepare('UPDATE events SET starttime = ?, endtime = ? WHERE id = ?'),
     eventsStartingIn: db.prepare('SELECT starttime, endtime, data FROM events WHERE bucketrow = ? AND starttime BETWEEN ? AND ?'),
     setApplied: db.prepare('INSERT INTO applied (source, seq) VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET seq = excluded.seq'),
