@@ -29,6 +29,8 @@ export interface AfkContext {
   pulsetimeMicros: Micros;
   sleepGapMicros: Micros;
   lastPollAt: Micros | null;
+  /** Last input time derived at the previous poll. */
+  lastInput: Micros | null;
   /** No heartbeat may start before this: the wake-up time after a sleep, or the start of the current not-afk period. */
   floor: Micros;
 }
@@ -63,10 +65,19 @@ const hb = (status: AfkStatus, timestamp: Micros, duration: Micros, pulsetimeMic
  * spans the sleep, only the new state's heartbeat is sent, and with pulsetime 0 so it can't merge
  * with the event from before the sleep.
  */
-export function afkHeartbeats(c: AfkContext, p: AfkPoll, from: AfkStatus, to: AfkStatus): { heartbeats: AfkHeartbeat[]; floor: Micros; gap: boolean } {
+export function afkHeartbeats(
+  c: AfkContext,
+  p: AfkPoll,
+  from: AfkStatus,
+  to: AfkStatus,
+): { heartbeats: AfkHeartbeat[]; floor: Micros; gap: boolean; lastInput: Micros } {
   const gap = isGap(c, p);
   const floor = gap ? p.now : c.floor;
-  const lastInput = Math.max(p.now - p.idleMicros, floor);
+  // Input time never goes backwards: clamping to the previous value removes the few-ms jitter of
+  // "now − idle" between polls (which would leave the not-afk event ending after the afk one starts).
+  const measured = p.now - p.idleMicros;
+  const previous = c.lastInput !== null && c.lastInput <= p.now ? c.lastInput : measured;
+  const lastInput = Math.max(measured, previous, floor);
   const idle = p.now - lastInput;
   const pulse = gap ? 0 : c.pulsetimeMicros;
   const notAfk = hb('not-afk', lastInput, 0, pulse);
@@ -81,7 +92,7 @@ export function afkHeartbeats(c: AfkContext, p: AfkPoll, from: AfkStatus, to: Af
     nextFloor = lastInput + ONE_MS;
   } else if (from === 'not-afk' && to === 'afk') heartbeats = [notAfk, afkFrom];
   else heartbeats = [to === 'afk' ? afkFrom : notAfk];
-  return { heartbeats, floor: nextFloor, gap };
+  return { heartbeats, floor: nextFloor, gap, lastInput };
 }
 
 const away = (c: AfkContext, p: AfkPoll): boolean => p.locked || p.idleMicros >= c.timeoutMicros;
@@ -99,8 +110,8 @@ export const afkMachine = setup({
   },
   actions: {
     report: enqueueActions(({ context, event, enqueue }, params: { from: AfkStatus; to: AfkStatus }) => {
-      const { heartbeats, floor, gap } = afkHeartbeats(context, event, params.from, params.to);
-      enqueue.assign({ lastPollAt: event.now, floor });
+      const { heartbeats, floor, gap, lastInput } = afkHeartbeats(context, event, params.from, params.to);
+      enqueue.assign({ lastPollAt: event.now, floor, lastInput });
       enqueue.emit({ type: 'heartbeats', heartbeats, afterGap: gap });
     }),
   },
@@ -112,6 +123,7 @@ export const afkMachine = setup({
     pulsetimeMicros: input.timeoutMicros + input.pollMicros,
     sleepGapMicros: input.sleepGapMicros ?? defaultSleepGap(input.pollMicros),
     lastPollAt: null,
+    lastInput: null,
     floor: 0,
   }),
   states: {

@@ -68,8 +68,10 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
         log,
         probeFactory: opts.probeFactory,
         setup: () => opts.sink.ensureBucket({ id: bucketId, type: AFK_TYPE, client: AFK_CLIENT, hostname }),
-        async tick(probe, now) {
+        async tick(probe) {
           const [idle, locked] = await Promise.all([probe.idleSeconds(), probe.locked ? probe.locked() : Promise.resolve(false)]);
+          // Read the clock after the probe answered, so "now − idle" is as close to the input as can be.
+          const now = clock.now();
           pending = null;
           const before = actor.getSnapshot().value;
           actor.send({ type: 'POLL', now, idleMicros: Math.max(0, Math.round(idle * US_PER_S)), locked });
