@@ -7,7 +7,10 @@ import { createWriterPort } from './actors/storage-writer/port.js';
 import { writePrivate, type BusCredentials } from './bus/credentials.js';
 import { createBusLink, type BusLink } from './bus/link.js';
 import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
+import { busSink } from './bus/sink.js';
 import { SUBJECTS } from './bus/subjects.js';
+import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
+import { openProbe } from './platform/index.js';
 import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
@@ -143,6 +146,18 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       return { stop: close, kill: close, status: () => ({ url: `http://${config.server.host}:${httpPort}` }) };
     },
   });
+  // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
+  let watcherLink: BusLink | null = null;
+  if (config.watchers.enabled) {
+    watcherLink = createBusLink(bus, { name: 'sundial-watchers', log });
+    const sink = busSink(watcherLink);
+    const probeFactory = () => openProbe({ log });
+    const w = config.watchers;
+    children.push(
+      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000, log }),
+      windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles, log }),
+    );
+  }
   children.push(...(opts.extraChildren ?? []));
 
   const supervisor = createSupervisor({ children, log, ...opts.restart });
@@ -217,6 +232,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     async stop() {
       await link?.close();
       await supervisor.stop();
+      await watcherLink?.close();
       reader?.db.close();
       log.info('sundial stopped');
     },
