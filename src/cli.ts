@@ -207,7 +207,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof StartupError || (err instanceof Error && err.message.startsWith('config:'))) {
+    const code = (err as { code?: string }).code ?? '';
+    if (err instanceof StartupError || code.startsWith('ERR_PARSE_ARGS') || (err instanceof Error && err.message.startsWith('config:'))) {
       console.error(`sundial: ${err.message}`);
     } else {
       console.error(err);

@@ -234,6 +234,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       await supervisor.stop();
       await watcherLink?.close();
       reader?.db.close();
+      // The last connection to close folds the WAL back into the database file (readers cannot).
+      openWritable(paths.database).close();
       log.info('sundial stopped');
     },
   };
