@@ -208,8 +208,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const code = (err as { code?: string }).code ?? '';
-    if (err instanceof StartupError || code.startsWith('ERR_PARSE_ARGS') || (err instanceof Error && err.message.startsWith('config:'))) {
-      console.error(`sundial: ${err.message}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof StartupError || code.startsWith('ERR_PARSE_ARGS') || message.startsWith('config:')) {
+      console.error(`sundial: ${message}`);
     } else {
       console.error(err);
     }
