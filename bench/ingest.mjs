@@ -1,0 +1,248 @@
+// Ingest benchmark for the REST API. Run: npm run build && node bench/ingest.mjs  (npm run bench:ingest)
+// Servers run in child processes (so their RSS is their own); the load generator runs here.
+// Env: BENCH_SECONDS (per load phase, default 5), BENCH_CLIENTS (default 16), BENCH_EXPORT_EVENTS (default 1000000).
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const EXPORT_EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 1_000_000);
+
+// ---------------------------------------------------------------- child: a server
+if (process.argv[2] === '--serve') {
+  const kind = process.argv[3];
+  let rssPeak = 0;
+  let sampler = null;
+  const sample = () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss));
+  let ctx = {};
+  if (kind === 'bare') {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 2 });
+        res.end('{}');
+      });
+    });
+    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  } else {
+    const file = process.argv[4];
+    const { createHttpServer } = await import('../dist/http/server.js');
+    const { openStorageWriter } = await import('../dist/actors/storage-writer/writer.js');
+    const { openReadonly } = await import('../dist/storage/open.js');
+    const { Reader } = await import('../dist/storage/read.js');
+    const { silentLogger } = await import('../dist/log.js');
+    const writer = openStorageWriter(file, silentLogger());
+    const reader = new Reader(openReadonly(file));
+    const srv = createHttpServer({
+      host: '127.0.0.1', port: 0, testing: false, reader, writer, log: silentLogger(),
+      info: { hostname: os.hostname(), version: 'v0.1.0 (bench)', deviceId: 'bench' },
+    });
+    ctx = { writer };
+    process.send({ port: await srv.listen() });
+  }
+  // If the parent dies (Ctrl-C, a closed pipe), do not linger.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', async (m) => {
+    if (m.cmd === 'sampleStart') {
+      rssPeak = 0;
+      sample();
+      sampler = setInterval(sample, 5);
+      process.send({ rssBefore: process.memoryUsage().rss });
+    } else if (m.cmd === 'sampleStop') {
+      clearInterval(sampler);
+      sample();
+      process.send({ rssPeak, rssNow: process.memoryUsage().rss });
+    } else if (m.cmd === 'fill') {
+      // Bulk-load events straight through the writer (setup for the export benchmark, not measured).
+      await ctx.writer.submit({ kind: 'createBucket', bucket: { id: m.bucket, type: 'currentwindow', client: 'bench', hostname: 'h', created: 0, data: {} } });
+      const t0 = Date.UTC(2024, 0, 1) * 1000;
+      for (let i = 0; i < m.n; i += 20_000) {
+        const events = [];
+        for (let j = i; j < Math.min(m.n, i + 20_000); j++) {
+          events.push({ id: null, timestamp: t0 + j * 5_000_000, duration: 4_500_000, data: { app: `app${j % 17}`, title: `Window title number ${j % 1013}` } });
+        }
+        await ctx.writer.submit({ kind: 'insertEvents', bucket: m.bucket, events });
+      }
+      process.send({ ok: true });
+    } else if (m.cmd === 'exit') {
+      process.exit(0); // lets --cpu-prof write its file
+    }
+  });
+} else {
+  setImmediate(() => main().catch((err) => { console.error(err); process.exit(1); }));
+}
+
+// ---------------------------------------------------------------- parent: load generator
+function startChild(args) {
+  // BENCH_CPU_PROF=<dir>: write a CPU profile of each server child there.
+  const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = fork(SELF, ['--serve', ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+  const queue = [];
+  child.on('message', (m) => queue.shift()?.(m));
+  const next = () => new Promise((resolve) => queue.push(resolve));
+  const call = (msg) => {
+    const p = next();
+    child.send(msg);
+    return p;
+  };
+  return next().then(({ port }) => ({ port, call, stop: () => { child.send({ cmd: 'exit' }); return new Promise((r) => child.on('exit', r)); } }));
+}
+
+function request(agent, port, method, p, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (body !== undefined) {
+      h['Content-Type'] = 'application/json';
+      h['Content-Length'] = Buffer.byteLength(body);
+    }
+    const r = http.request({ host: '127.0.0.1', port, method, path: p, agent, headers: h }, (res) => {
+      let n = 0;
+      const chunks = [];
+      res.on('data', (c) => {
+        n += c.length;
+        if (n < 1 << 20) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode, bytes: n, text: n < 1 << 20 ? Buffer.concat(chunks).toString() : '' }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    if (body !== undefined) r.write(body);
+    r.end();
+  });
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+/** CLIENTS concurrent clients for SECONDS, each a keep-alive connection, a mix of heartbeats and inserts. */
+async function load(port, label) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  for (let c = 0; c < CLIENTS; c++) {
+    await request(agent, port, 'POST', `/api/0/buckets/bench-${c}`, JSON.stringify({ client: 'bench', type: 'currentwindow', hostname: 'h' }));
+  }
+  const lat = [];
+  let ok = 0, bad = 0;
+  const mix = { merge: 0, newEvent: 0, insert: 0 };
+  const t0 = Date.now();
+  const end = t0 + SECONDS * 1000;
+  await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
+    let i = 0;
+    let clock = Date.UTC(2024, 0, 1) + c * 1e9;
+    let title = 0;
+    while (Date.now() < end) {
+      const k = i++ % 10;
+      let p, body;
+      clock += 1000;
+      const ts = new Date(clock).toISOString();
+      if (k < 6) {
+        // same data, 1 s later, pulsetime 2: merges into the last event
+        p = `/api/0/buckets/bench-${c}/heartbeat?pulsetime=2`;
+        body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${title}` } });
+        mix.merge++;
+      } else if (k < 8) {
+        // new data: a new event
+        title++;
+        p = `/api/0/buckets/bench-${c}/heartbeat?pulsetime=2`;
+        body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${title}` } });
+        mix.newEvent++;
+      } else {
+        p = `/api/0/buckets/bench-${c}/events`;
+        body = JSON.stringify([{ timestamp: ts, duration: 1, data: { label: 'manual', n: i } }]);
+        mix.insert++;
+      }
+      const s = process.hrtime.bigint();
+      const r = await request(agent, port, 'POST', p, body);
+      lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+      if (r.status === 200) ok++;
+      else bad++;
+    }
+  }));
+  const secs = (Date.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const rate = (ok + bad) / secs;
+  console.log(`${label.padEnd(28)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms   (${ok} ok, ${bad} failed)`);
+  return { rate, mix };
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(path.dirname(SELF), '../dist/http/server.js'))) {
+    console.error('dist/ is missing: run `npx tsc -p .` first');
+    process.exit(1);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-bench-ingest-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  try {
+    console.log(`ingest: ${CLIENTS} keep-alive clients, ${SECONDS} s per phase; 60% merging heartbeats, 20% new-event heartbeats, 20% inserts`);
+    const bare = await startChild(['bare']);
+    const b = await load(bare.port, 'bare node http {}');
+    await bare.stop();
+    const sd = await startChild(['sundial', path.join(dir, 'ingest.db')]);
+    const s = await load(sd.port, 'sundial (durable acks)');
+    console.log(`ratio sundial / bare: ${((100 * s.rate) / b.rate).toFixed(0)} %  (goal >= 50 %)`);
+
+    // Listing 10k events.
+    const agent = new http.Agent({ keepAlive: true });
+    await request(agent, sd.port, 'POST', '/api/0/buckets/list10k', JSON.stringify({ client: 'bench', type: 't', hostname: 'h' }));
+    for (let i = 0; i < 10_000; i += 1000) {
+      const evs = Array.from({ length: 1000 }, (_, j) => ({ timestamp: new Date(Date.UTC(2024, 0, 1) + (i + j) * 5000).toISOString(), duration: 4, data: { app: 'A', title: `t${i + j}` } }));
+      await request(agent, sd.port, 'POST', '/api/0/buckets/list10k/events', JSON.stringify(evs));
+    }
+    const runs = [];
+    for (let i = 0; i < 20; i++) {
+      const t = process.hrtime.bigint();
+      const r = await request(agent, sd.port, 'GET', '/api/0/buckets/list10k/events');
+      runs.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (r.status !== 200) throw new Error(`list: ${r.status}`);
+    }
+    runs.sort((a, b) => a - b);
+    console.log(`list 10k events: median ${pct(runs, 50).toFixed(1)} ms, best ${runs[0].toFixed(1)} ms`);
+    await sd.stop();
+
+    // Export 1M events, then import that file into an empty database.
+    const ex = await startChild(['sundial', path.join(dir, 'export.db')]);
+    let t = Date.now();
+    await ex.call({ cmd: 'fill', bucket: 'big', n: EXPORT_EVENTS });
+    console.log(`(setup: ${EXPORT_EVENTS} events loaded through the writer in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    const exBase = await ex.call({ cmd: 'sampleStart' });
+    t = Date.now();
+    const exportFile = path.join(dir, 'export.json');
+    await new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: ex.port, path: '/api/0/export' }, (res) => {
+        const out = fs.createWriteStream(exportFile);
+        res.pipe(out);
+        out.on('finish', resolve);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const exportSecs = (Date.now() - t) / 1000;
+    const exMem = await ex.call({ cmd: 'sampleStop' });
+    const size = fs.statSync(exportFile).size;
+    console.log(`export ${EXPORT_EVENTS} events: ${exportSecs.toFixed(1)} s, ${mb(size)}, server RSS peak ${mb(exMem.rssPeak)} (before: ${mb(exBase.rssBefore)})`);
+    await ex.stop();
+
+    const im = await startChild(['sundial', path.join(dir, 'import.db')]);
+    const imBase = await im.call({ cmd: 'sampleStart' });
+    t = Date.now();
+    const status = await new Promise((resolve, reject) => {
+      const r = http.request({ host: '127.0.0.1', port: im.port, method: 'POST', path: '/api/0/import', headers: { 'Content-Type': 'application/json', 'Content-Length': size } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      r.on('error', reject);
+      fs.createReadStream(exportFile).pipe(r);
+    });
+    const importSecs = (Date.now() - t) / 1000;
+    const imMem = await im.call({ cmd: 'sampleStop' });
+    const count = await request(undefined, im.port, 'GET', '/api/0/buckets/big/events/count');
+    console.log(`import that file (${mb(size)}): ${status}, ${importSecs.toFixed(1)} s, ${count.text} events, server RSS peak ${mb(imMem.rssPeak)} (before: ${mb(imBase.rssBefore)})`);
+    await im.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

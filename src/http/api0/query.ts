@@ -1,0 +1,30 @@
+import { InputError } from '../../model/errors.js';
+import { drain, readJson, requireJson } from '../body.js';
+import { sendJson, sendMessage } from '../respond.js';
+import type { Ctx } from './context.js';
+
+/** POST /api/0/query/: delegated to the query service; its errors keep their status and message. */
+export async function runQuery(ctx: Ctx): Promise<void> {
+  requireJson(ctx.req);
+  const svc = ctx.deps.query;
+  if (!svc) {
+    await drain(ctx.req);
+    sendMessage(ctx.res, 501, 'query engine not available');
+    return;
+  }
+  const body = await readJson(ctx.req);
+  let result: unknown[];
+  try {
+    result = await svc.run(body);
+  } catch (err) {
+    if (err instanceof InputError || hasStatus(err)) throw err;
+    // Unclassified engine failure: the web UI shows `message`, so keep it.
+    ctx.deps.log.warn({ err }, 'query failed');
+    sendMessage(ctx.res, 500, err instanceof Error ? err.message : String(err));
+    return;
+  }
+  sendJson(ctx.res, 200, result);
+}
+
+const hasStatus = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && typeof (err as { status?: unknown }).status === 'number';
