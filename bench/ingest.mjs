@@ -36,7 +36,7 @@ if (process.argv[2] === '--serve') {
     const { openReadonly } = await import('../dist/storage/open.js');
     const { Reader } = await import('../dist/storage/read.js');
     const { silentLogger } = await import('../dist/log.js');
-    const writer = openStorageWriter(file, silentLogger());
+    const writer = await openStorageWriter(file, { log: silentLogger() });
     const reader = new Reader(openReadonly(file));
     const srv = createHttpServer({
       host: '127.0.0.1', port: 0, testing: false, reader, writer, log: silentLogger(),

@@ -20,7 +20,7 @@ import type { Logger } from './log.js';
 import { InputError } from './model/errors.js';
 import { isPlainObject } from './model/event.js';
 import { findForgettable, parseForget } from './privacy/forget.js';
-import { compilePrivacy, applyPrivacy } from './privacy/filters.js';
+import { compilePrivacy } from './privacy/filters.js';
 import { createPause } from './privacy/pause.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
@@ -96,9 +96,13 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
   const writer = createWriterPort();
   // Privacy applies to everything stored, watcher and REST writes alike: the writer is the one gate.
   const pause = createPause(paths.pause);
-  const filter = compilePrivacy({ rules: config.privacy.rules, keep_incognito: config.privacy.keep_incognito });
-  const gate = (bucket: { id: string; type: string }, e: Parameters<typeof applyPrivacy>[2]) => (pause.isPaused() ? null : applyPrivacy(filter, bucket, e));
-  children.push(storageWriterChild({ file: paths.database, port: writer, gate }));
+  const privacy = { rules: config.privacy.rules, keep_incognito: config.privacy.keep_incognito };
+  try {
+    compilePrivacy(privacy); // a bad rule stops the start here, with its message
+  } catch (err) {
+    throw new StartupError(`config: ${(err as Error).message}`);
+  }
+  children.push(storageWriterChild({ file: paths.database, port: writer, privacy, paused: () => pause.isPaused() }));
   children.push(
     heartbeatQueueChild({
       file: paths.queue,

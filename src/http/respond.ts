@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { InputError } from '../model/errors.js';
-import { WriterUnavailable } from '../actors/storage-writer/ops.js';
+import { WriterOutcomeUnknown, WriterUnavailable } from '../actors/storage-writer/ops.js';
 import type { Logger } from '../log.js';
 
 /** Sends `value` as JSON. */
@@ -30,7 +30,7 @@ export function sendError(res: http.ServerResponse, err: unknown, log: Logger): 
   if (err instanceof InputError) {
     status = err.status;
     message = err.message;
-  } else if (err instanceof WriterUnavailable) {
+  } else if (err instanceof WriterUnavailable || err instanceof WriterOutcomeUnknown) {
     status = 503;
     message = err.message;
   } else if (err instanceof SyntaxError) {

@@ -23,7 +23,7 @@ const read = () => new Reader(openReadonly(file));
 beforeEach(async () => {
   tmp = tempDir();
   file = path.join(tmp.dir, 'db.sqlite');
-  w = openStorageWriter(file, silentLogger());
+  w = await openStorageWriter(file, { log: silentLogger() });
   await w.submit({ kind: 'createBucket', bucket: bucket('b') });
 });
 afterEach(async () => {
@@ -161,14 +161,16 @@ describe('writes', () => {
 describe('writer port', () => {
   it('holds ops while no writer is attached and retries ops of an aborted incarnation', async () => {
     const port = createWriterPort(5_000);
-    const first = openStorageWriter(file, silentLogger());
+    const first = await openStorageWriter(file, { log: silentLogger() });
     port.attach(first);
     const inflight = port.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('11:00:00'), S, { p: 1 })] });
     first.abort(new Error('injected')); // before its flush ran: not committed
     port.detach(first);
-    setTimeout(() => port.attach(openStorageWriter(file, silentLogger())), 50);
+    const second = openStorageWriter(file, { log: silentLogger() });
+    setTimeout(async () => port.attach(await second), 50);
     const [stored] = await inflight;
     expect(stored!.id).toBeGreaterThan(0);
+    await (await second).close();
     const rdr = read();
     expect(rdr.count(rdr.bucket('b')!.row)).toBe(1);
     rdr.db.close();

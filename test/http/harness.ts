@@ -1,6 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
-import type { EventGate } from '../../src/actors/storage-writer/ops.js';
+import type { PrivacyConfig } from '../../src/privacy/filters.js';
 import { openStorageWriter, type StorageWriter } from '../../src/actors/storage-writer/writer.js';
 import { silentLogger } from '../../src/log.js';
 import { openReadonly } from '../../src/storage/open.js';
@@ -37,10 +37,10 @@ export interface Res {
   body: any;
 }
 
-export async function startServer(extra: Partial<HttpServerOptions> = {}, gate?: EventGate): Promise<Harness> {
+export async function startServer(extra: Partial<HttpServerOptions> = {}, privacy?: PrivacyConfig): Promise<Harness> {
   const tmp = tempDir('sundial-http-');
   const file = path.join(tmp.dir, 'db.sqlite');
-  const writer = openStorageWriter(file, silentLogger(), undefined, gate);
+  const writer = await openStorageWriter(file, { log: silentLogger(), privacy });
   const reader = new Reader(openReadonly(file));
   const srv = createHttpServer({
     host: '127.0.0.1', port: 0, testing: false, reader, writer, info: INFO, log: silentLogger(), ...extra,

@@ -1,16 +1,16 @@
+import type { PrivacyConfig } from '../../privacy/filters.js';
 import type { ChildSpec } from '../../supervisor/types.js';
-import type { EventGate } from './ops.js';
 import type { WriterPort } from './port.js';
 import { openStorageWriter } from './writer.js';
 
-/** The storage writer as a supervised child: each incarnation opens the database and attaches to the port. */
-export function storageWriterChild(opts: { file: string; port: WriterPort; gate?: EventGate }): ChildSpec {
+/** The storage writer as a supervised child: each incarnation opens the database on its thread and attaches to the port. */
+export function storageWriterChild(opts: { file: string; port: WriterPort; privacy?: PrivacyConfig; paused?: () => boolean }): ChildSpec {
   return {
     name: 'storage',
     restart: 'permanent',
     shutdownTimeoutMs: 10_000,
     async start(ctx) {
-      const w = openStorageWriter(opts.file, ctx.log, (err) => ctx.crash(err), opts.gate);
+      const w = await openStorageWriter(opts.file, { log: ctx.log, onFatal: (err) => ctx.crash(err), privacy: opts.privacy, paused: opts.paused });
       opts.port.attach(w);
       return {
         async stop() {
