@@ -11,6 +11,8 @@ import { busSink } from './bus/sink.js';
 import { SUBJECTS } from './bus/subjects.js';
 import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
 import { openProbe } from './platform/index.js';
+import { loadFfi } from './platform/ffi.js';
+import { createQueryService } from './query/service.js';
 import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
@@ -71,6 +73,15 @@ function ensureDeviceId(file: string): string {
 export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config, paths, log, testing } = opts;
   fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  // ffi-rs crashes when first loaded inside a worker thread: load it here, before the writer and
+  // query threads start, where the probes need it.
+  if (config.watchers.enabled && (process.platform === 'darwin' || process.platform === 'win32')) {
+    try {
+      loadFfi();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'native probes unavailable');
+    }
+  }
   const deviceId = ensureDeviceId(paths.deviceId);
   const token = ensureToken(paths.token);
   // Create and migrate the database up front so that readers can open it at once.
@@ -123,6 +134,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     shutdownTimeoutMs: 5_000,
     async start(ctx) {
       const httpReader = new Reader(openReadonly(paths.database));
+      // Queries run on worker threads with their own read-only connections.
+      const query = createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log: ctx.log });
       const server = createHttpServer({
         host: config.server.host,
         port: config.server.port,
@@ -133,6 +146,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
         cors: config.server.cors,
         corsRegex: config.server.cors_regex,
         apiKey: config.server.api_key ?? undefined,
+        query,
         control: createControlHandler(control, token),
         log: ctx.log,
       });
@@ -141,10 +155,12 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
         httpPort = await server.listen();
       } catch (err) {
         httpReader.db.close();
+        await query.close();
         throw err;
       }
       const close = async () => {
         await server.close();
+        await query.close();
         httpReader.db.close();
       };
       return { stop: close, kill: close, status: () => ({ url: `http://${config.server.host}:${httpPort}` }) };

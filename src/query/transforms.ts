@@ -1,0 +1,323 @@
+import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
+import type { Micros } from '../model/time.js';
+import { QEvent } from './values.js';
+
+/**
+ * Event transforms with the reference server's semantics (shared/reference/query2.md §5).
+ * Inputs are never modified; outputs are new arrays (events themselves are immutable and shared).
+ */
+
+const PULSETIME: Micros = 5_000_000;
+
+/** Stable ascending sort by start; returns the input itself when already sorted (common after flood). */
+export function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
+  let sorted = true;
+  for (let i = 1; i < evs.length; i++) {
+    if (evs[i]!.timestamp < evs[i - 1]!.timestamp) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return evs;
+  // Input from query_bucket is newest first: reversing a descending list first keeps the sort cheap
+  // but would break stability for equal starts, so only do it when starts are strictly descending.
+  let strictlyDesc = true;
+  for (let i = 1; i < evs.length; i++) {
+    if (evs[i]!.timestamp >= evs[i - 1]!.timestamp) {
+      strictlyDesc = false;
+      break;
+    }
+  }
+  if (strictlyDesc) return evs.slice().reverse();
+  return evs.slice().sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/**
+ * Data equality (deep JSON), with an identity fast path (the source shares data objects) and an
+ * early exit at the first differing key, without allocating key lists.
+ */
+function sameData(a: EventData, b: EventData): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    n++;
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    const va = a[k], vb = b[k];
+    if (va !== vb && (typeof va !== 'object' || typeof vb !== 'object' || !jsonEqual(va, vb))) return false;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
+  if (input.length === 0) return [];
+  const evs = sortByStart(input);
+  const out: QEvent[] = [];
+  let c = evs[0]!;
+  let cStart = c.timestamp, cEnd = c.end;
+  for (let i = 1; i < evs.length; i++) {
+    const e = evs[i]!;
+    const gap = e.timestamp - cEnd;
+    if (gap < pulsetime && sameData(c.data, e.data)) {
+      // Same data, overlapping or within the pulse: absorb e into the current event.
+      if (e.timestamp < cStart) cStart = e.timestamp;
+      if (e.end > cEnd) cEnd = e.end;
+      continue;
+    }
+    let nextStart = e.timestamp;
+    if (gap >= 0 && gap < pulsetime) {
+      // Different data, small gap: both meet in the middle.
+      const half = Math.floor(gap / 2);
+      cEnd += half;
+      nextStart = e.timestamp - (gap - half);
+    }
+    out.push(cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data));
+    c = e;
+    cStart = nextStart;
+    cEnd = e.end;
+  }
+  out.push(cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data));
+  return out;
+}
+
+export function filterPeriodIntersect(events: readonly QEvent[], filter: readonly QEvent[]): QEvent[] {
+  if (events.length === 0 || filter.length === 0) return [];
+  const evs = sortByStart(events), fl = sortByStart(filter);
+  const out: QEvent[] = [];
+  let i = 0, j = 0;
+  let e = evs[0]!;
+  let eStart = e.timestamp;
+  const eEnd = (): Micros => e.end;
+  while (i < evs.length && j < fl.length) {
+    const f = fl[j]!;
+    const end = eEnd();
+    if (end - eStart <= 0 || end <= f.timestamp) {
+      i++;
+      if (i < evs.length) {
+        e = evs[i]!;
+        eStart = e.timestamp;
+      }
+      continue;
+    }
+    const fEnd = f.end;
+    if (eStart >= fEnd) {
+      j++;
+      continue;
+    }
+    const s = eStart > f.timestamp ? eStart : f.timestamp;
+    const t = end < fEnd ? end : fEnd;
+    // A zero-duration filter event would give an empty fragment (the reference emits it); skip it.
+    if (t > s) out.push(s === e.timestamp && t === end ? e : new QEvent(e.id, s, t - s, e.data));
+    eStart = t;
+  }
+  return out;
+}
+
+export function periodUnion(a: readonly QEvent[], b: readonly QEvent[]): QEvent[] {
+  const all = sortByStart([...a, ...b]);
+  const out: QEvent[] = [];
+  if (all.length === 0) return out;
+  const empty = Object.freeze({}) as EventData;
+  let first = all[0]!;
+  let end = first.end;
+  for (let i = 1; i < all.length; i++) {
+    const e = all[i]!;
+    if (e.timestamp <= end) {
+      if (e.end > end) end = e.end;
+    } else {
+      out.push(new QEvent(first.id, first.timestamp, end - first.timestamp, empty));
+      first = e;
+      end = e.end;
+    }
+  }
+  out.push(new QEvent(first.id, first.timestamp, end - first.timestamp, empty));
+  return out;
+}
+
+/**
+ * Priority to `a`; neither list is sorted here (the reference does not). One deviation from the
+ * reference's two-cursor walk: an event of `b` taken after an `a` event was emitted is also
+ * trimmed against that `a` event, so a `b` event that follows one swallowed by `a` cannot
+ * overlap it (the reference emits that overlap; its contract says overlaps are cut away).
+ */
+export function unionNoOverlap(a: readonly QEvent[], b: readonly QEvent[]): QEvent[] {
+  const out: QEvent[] = [];
+  let i = 0, j = 0;
+  let last: QEvent | null = null;
+  const take = (): QEvent | undefined => {
+    for (;;) {
+      const e = b[j];
+      if (!e || !last || e.timestamp < last.timestamp || e.timestamp >= last.end) return e;
+      if (e.end > last.end) return new QEvent(null, last.end, e.end - last.end, e.data);
+      j++;
+    }
+  };
+  let cur: QEvent | undefined = take();
+  while (i < a.length && cur) {
+    const e1 = a[i]!;
+    const e2: QEvent = cur;
+    const overlap = e1.timestamp < e2.end && e2.timestamp < e1.end;
+    if (overlap) {
+      if (e1.timestamp <= e2.timestamp) {
+        out.push((last = e1));
+        i++;
+        if (e2.end > e1.end) cur = new QEvent(null, e1.end, e2.end - e1.end, e2.data);
+        else {
+          j++;
+          cur = take();
+        }
+      } else {
+        out.push(new QEvent(null, e2.timestamp, e1.timestamp - e2.timestamp, e2.data));
+        cur = new QEvent(null, e1.timestamp, e2.end - e1.timestamp, e2.data);
+      }
+    } else if (e1.timestamp <= e2.timestamp) {
+      out.push((last = e1));
+      i++;
+    } else {
+      out.push(e2);
+      j++;
+      cur = take();
+    }
+  }
+  for (; i < a.length; i++) out.push(a[i]!);
+  if (cur) {
+    out.push(cur);
+    j++;
+    for (let e = take(); e; j++, e = take()) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Group key text of a value: strings as themselves (prefixed), anything else as canonical JSON,
+ * so `"1"`, `1` and `1.0`-as-JSON differ and arrays such as `$category` group by value.
+ */
+const keyText = (v: unknown): string => (typeof v === 'string' ? 's' + v : 'j' + canonicalJson(v));
+
+export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[]): QEvent[] {
+  if (keys.length === 0) return [];
+  // Group key per distinct data object (shared by the source), so 60k events cost ~200 key builds.
+  const keyOf = new Map<EventData, string | null>();
+  const groups = new Map<string, { first: QEvent; dur: Micros }>();
+  for (const e of evs) {
+    let k = keyOf.get(e.data);
+    if (k === undefined) {
+      k = '';
+      for (const key of keys) {
+        if (!Object.prototype.hasOwnProperty.call(e.data, key)) {
+          k = null;
+          break;
+        }
+        const t = keyText(e.data[key]);
+        // Length-prefixed when combining keys, so no two value tuples share a key text.
+        k += keys.length > 1 ? `${t.length}:${t}` : t;
+      }
+      keyOf.set(e.data, k);
+    }
+    if (k === null) continue;
+    const g = groups.get(k);
+    if (g) g.dur += e.duration;
+    else groups.set(k, { first: e, dur: e.duration });
+  }
+  const out: QEvent[] = [];
+  for (const { first, dur } of groups.values()) out.push(new QEvent(null, first.timestamp, dur, first.data));
+  return out;
+}
+
+export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] {
+  const out: QEvent[] = [];
+  let first: QEvent | null = null;
+  let dur = 0;
+  for (const e of evs) {
+    if (!Object.prototype.hasOwnProperty.call(e.data, key)) continue;
+    if (first && jsonEqual(first.data[key], e.data[key])) {
+      dur += e.duration;
+      continue;
+    }
+    if (first) out.push(dur === first.duration ? first : new QEvent(first.id, first.timestamp, dur, first.data));
+    first = e;
+    dur = e.duration;
+  }
+  if (first) out.push(dur === first.duration ? first : new QEvent(first.id, first.timestamp, dur, first.data));
+  return out;
+}
+
+export const sortByTimestamp = (evs: readonly QEvent[]): QEvent[] => {
+  const s = sortByStart(evs);
+  return s === evs ? evs.slice() : (s as QEvent[]);
+};
+
+export const sortByDuration = (evs: readonly QEvent[]): QEvent[] => evs.slice().sort((a, b) => b.duration - a.duration);
+
+/** Seconds, truncated to whole milliseconds as the reference does. */
+export function sumDurations(evs: readonly QEvent[]): number {
+  let us = 0;
+  for (const e of evs) us += e.duration;
+  return Math.trunc(us / 1000) / 1000;
+}
+
+export function limitEvents(evs: readonly QEvent[], n: number): QEvent[] {
+  const k = Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : n > 0 ? evs.length : 0;
+  return evs.slice(0, k);
+}
+
+/** The `$protocol`/`$domain`/`$path`/`$params` split of `data.url`; cached per data object and per URL. */
+export function splitUrlEvents(evs: readonly QEvent[]): QEvent[] {
+  return evs.map((e) => {
+    let d = splitMemo.get(e.data);
+    if (d === undefined) {
+      d = splitUrlData(e.data);
+      splitMemo.set(e.data, d);
+    }
+    return d === e.data ? e : new QEvent(e.id, e.timestamp, e.duration, d);
+  });
+}
+
+interface UrlParts { $protocol: string; $domain: string; $path: string; $params: string }
+const splitMemo = new WeakMap<EventData, EventData>();
+const URL_CACHE_MAX = 20_000;
+const urlCache = new Map<string, UrlParts | null>();
+
+function urlParts(url: string): UrlParts | null {
+  let p = urlCache.get(url);
+  if (p !== undefined) return p;
+  try {
+    const u = new URL(url);
+    const protocol = u.protocol.replace(/:$/, '');
+    let host = u.hostname;
+    if (host.startsWith('www.')) host = host.slice(4);
+    p = { $protocol: protocol, $domain: host === '' ? protocol : host, $path: u.pathname, $params: u.search.replace(/^\?/, '') };
+  } catch {
+    p = null;
+  }
+  if (urlCache.size >= URL_CACHE_MAX) urlCache.clear();
+  urlCache.set(url, p);
+  return p;
+}
+
+export function splitUrlData(data: EventData): EventData {
+  const url = data.url;
+  if (typeof url !== 'string') return data;
+  const p = urlParts(url);
+  if (!p) return data;
+  // Already split (the web UI splits browser events twice): keep the same object.
+  if (data.$protocol === p.$protocol && data.$domain === p.$domain && data.$path === p.$path && data.$params === p.$params) return data;
+  return Object.freeze({ ...data, ...p });
+}
+
+/** Legacy Python transform: strips "(N) " counters, FPS numbers and edit markers from titles. */
+export function simplifyWindowTitles(evs: readonly QEvent[], key: string): QEvent[] | string {
+  const out: QEvent[] = [];
+  for (const e of evs) {
+    const v = e.data[key];
+    if (typeof v !== 'string') return `event has no string '${key}' in its data`;
+    let s = v.replace(/^\(\d+\)\s*/, '');
+    if (key === 'title' && Object.prototype.hasOwnProperty.call(e.data, 'app')) {
+      s = s.replace(/FPS:\s+[0-9.]+/g, 'FPS: ...').replace(/^[●*]\s*/, '');
+    }
+    out.push(s === v ? e : new QEvent(e.id, e.timestamp, e.duration, Object.freeze({ ...e.data, [key]: s })));
+  }
+  return out;
+}
+
+export const jsonEqualData = sameData;

@@ -1,0 +1,28 @@
+import { workerData } from 'node:worker_threads';
+import { InputError } from '../model/errors.js';
+import { openReadonly } from '../storage/open.js';
+import { runQuery } from './run.js';
+import { SqliteSource } from './source.js';
+
+/**
+ * Piscina worker: one read-only SQLite connection per thread, opened on first use (the database
+ * may be created after the pool). Replies are plain data so errors keep their status and message
+ * across the thread boundary.
+ */
+export type WorkerReply =
+  | { ok: true; result: unknown[]; printed: string[] }
+  | { ok: false; status: number; message: string; printed: string[] };
+
+let source: SqliteSource | null = null;
+
+export default function run(task: { body: unknown }): WorkerReply {
+  const printed: string[] = [];
+  try {
+    source ??= new SqliteSource(openReadonly((workerData as { dbFile: string }).dbFile));
+    const result = runQuery(source, task.body, { print: (t) => printed.push(t) });
+    return { ok: true, result, printed };
+  } catch (err) {
+    if (err instanceof InputError) return { ok: false, status: err.status, message: err.message, printed };
+    throw err;
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import * as T from '../../src/query/transforms.js';
+import { QEvent } from '../../src/query/values.js';
+import { rng } from './helpers.js';
+
+/** Seeded random event lists (microsecond integers, small gaps and overlaps on purpose). */
+function randomEvents(r: () => number, n: number, opts: { overlap: boolean; kinds: number }): QEvent[] {
+  const out: QEvent[] = [];
+  let t = 0;
+  const datas = Array.from({ length: opts.kinds }, (_, i) => ({ k: `v${i}` }));
+  for (let i = 0; i < n; i++) {
+    const dur = r() < 0.1 ? 0 : Math.floor(r() * 20_000_000);
+    out.push(new QEvent(i + 1, t, dur, datas[Math.floor(r() * datas.length)]!));
+    const step = Math.floor(r() * 12_000_000);
+    t += opts.overlap ? step : dur + step;
+  }
+  return out;
+}
+
+type Iv = [number, number];
+const intervals = (evs: readonly QEvent[]): Iv[] => evs.filter((e) => e.duration > 0).map((e) => [e.timestamp, e.end]);
+
+/** Length of the union of intervals. */
+function covered(ivs: Iv[]): number {
+  const s = ivs.slice().sort((a, b) => a[0] - b[0]);
+  let total = 0, cs = -Infinity, ce = -Infinity;
+  for (const [a, b] of s) {
+    if (a > ce) {
+      total += ce - cs > 0 ? ce - cs : 0;
+      cs = a;
+      ce = b;
+    } else if (b > ce) ce = b;
+  }
+  return total + (ce - cs > 0 ? ce - cs : 0);
+}
+const insideAny = (a: number, b: number, ivs: Iv[]): boolean => {
+  // [a, b] must be covered by the union of ivs: check by measure.
+  const clipped = ivs.map(([s, e]): Iv => [Math.max(s, a), Math.min(e, b)]).filter(([s, e]) => e > s);
+  return covered(clipped) === b - a;
+};
+
+const SEEDS = Array.from({ length: 40 }, (_, i) => 1000 + i);
+
+describe('property: filter_period_intersect', () => {
+  it('never yields time outside both inputs, and never more than the filter covers', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const evs = randomEvents(r, 60, { overlap: false, kinds: 3 });
+      const filter = randomEvents(r, 30, { overlap: true, kinds: 1 });
+      const out = T.filterPeriodIntersect(evs.slice().reverse(), filter);
+      const ei = intervals(evs), fi = intervals(filter);
+      for (const e of out) {
+        expect(e.duration).toBeGreaterThan(0);
+        expect(insideAny(e.timestamp, e.end, ei)).toBe(true);
+        expect(insideAny(e.timestamp, e.end, fi)).toBe(true);
+      }
+      // non-overlapping input events: output is exactly the measure of the intersection
+      const total = out.reduce((s, e) => s + e.duration, 0);
+      const inter = ei.flatMap(([a, b]) => fi.map(([c, d]): Iv => [Math.max(a, c), Math.min(b, d)])).filter(([a, b]) => b > a);
+      expect(total).toBe(covered(inter));
+      for (let i = 1; i < out.length; i++) expect(out[i]!.timestamp).toBeGreaterThanOrEqual(out[i - 1]!.end);
+    }
+  });
+});
+
+describe('property: flood', () => {
+  it('creates no overlap for non-overlapping input, keeps coverage, output sorted', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const evs = randomEvents(r, 80, { overlap: false, kinds: 3 });
+      const out = T.flood(evs.slice().reverse());
+      for (let i = 1; i < out.length; i++) {
+        expect(out[i]!.timestamp).toBeGreaterThanOrEqual(out[i - 1]!.end);
+        expect(out[i]!.duration).toBeGreaterThanOrEqual(0);
+      }
+      // every input instant is still covered by an event with the same data
+      for (const e of evs) {
+        if (e.duration === 0) continue;
+        const same = out.filter((o) => o.data === e.data).map((o): Iv => [o.timestamp, o.end]);
+        expect(insideAny(e.timestamp, e.end, same)).toBe(true);
+      }
+      // gaps below 5 s are gone; the span is unchanged
+      for (let i = 1; i < out.length; i++) {
+        const gap = out[i]!.timestamp - out[i - 1]!.end;
+        expect(gap === 0 || gap >= 5_000_000).toBe(true);
+      }
+      expect(out[0]!.timestamp).toBe(evs[0]!.timestamp);
+      expect(Math.max(...out.map((o) => o.end))).toBe(Math.max(...evs.map((e) => e.end)));
+    }
+  });
+  it('is idempotent', () => {
+    for (const seed of SEEDS.slice(0, 10)) {
+      const once = T.flood(randomEvents(rng(seed), 50, { overlap: false, kinds: 2 }));
+      expect(T.flood(once).map((e) => [e.timestamp, e.duration])).toEqual(once.map((e) => [e.timestamp, e.duration]));
+    }
+  });
+});
+
+describe('property: merge_events_by_keys', () => {
+  it('keeps the total duration of the events having the keys, one event per distinct value', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const evs = randomEvents(r, 100, { overlap: true, kinds: 5 }).map((e, i) =>
+        i % 7 === 0 ? new QEvent(e.id, e.timestamp, e.duration, { other: 1 }) : e,
+      );
+      const out = T.mergeEventsByKeys(evs, ['k']);
+      const withKey = evs.filter((e) => 'k' in e.data);
+      expect(out.reduce((s, e) => s + e.duration, 0)).toBe(withKey.reduce((s, e) => s + e.duration, 0));
+      expect(out.length).toBe(new Set(withKey.map((e) => e.data.k)).size);
+    }
+  });
+});
+
+describe('property: period_union and union_no_overlap', () => {
+  it('period_union covers exactly the union and never overlaps', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const a = randomEvents(r, 30, { overlap: true, kinds: 1 }), b = randomEvents(r, 30, { overlap: true, kinds: 1 });
+      const out = T.periodUnion(a, b);
+      for (let i = 1; i < out.length; i++) expect(out[i]!.timestamp).toBeGreaterThan(out[i - 1]!.end);
+      expect(out.reduce((s, e) => s + e.duration, 0)).toBe(covered([...intervals(a), ...intervals(b)]));
+    }
+  });
+  it('union_no_overlap of sorted non-overlapping lists never overlaps and covers the union', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const a = randomEvents(r, 30, { overlap: false, kinds: 2 }), b = randomEvents(r, 30, { overlap: false, kinds: 2 });
+      const out = T.unionNoOverlap(a, b).filter((e) => e.duration > 0);
+      const sorted = out.slice().sort((x, y) => x.timestamp - y.timestamp);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.timestamp).toBeGreaterThanOrEqual(sorted[i - 1]!.end);
+      expect(out.reduce((s, e) => s + e.duration, 0)).toBe(covered([...intervals(a), ...intervals(b)]));
+      // everything of `a` survives untouched
+      for (const e of a) if (e.duration > 0) expect(out).toContain(e);
+    }
+  });
+});
