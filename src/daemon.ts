@@ -147,6 +147,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
         corsRegex: config.server.cors_regex,
         apiKey: config.server.api_key ?? undefined,
         query,
+        logFile: paths.logFile,
         control: createControlHandler(control, token),
         log: ctx.log,
       });

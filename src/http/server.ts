@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   query?: QueryService;
   /** Handles /api/control/... (local CLI only: no CORS, ever). Returns false when it has no such route. */
   control?: ControlHandler;
+  /** The daemon's JSON log file, served newest first at GET /api/0/log. */
+  logFile?: string;
   log: Logger;
 }
 
@@ -80,6 +82,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     info: opts.info,
     testing: opts.testing,
     query: opts.query,
+    logFile: opts.logFile,
     log,
   };
   const checkHost = hostCheckActive(opts.host);

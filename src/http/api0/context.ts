@@ -21,6 +21,7 @@ export interface ApiDeps {
   info: ServerInfo;
   testing: boolean;
   query?: QueryService;
+  logFile?: string;
   log: Logger;
 }
 

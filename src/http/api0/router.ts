@@ -5,6 +5,7 @@ import { countEvents, deleteEvent, getEvent, heartbeat, insertEvents, listEvents
 import { exportAll, exportBucket } from './export.js';
 import { importRoute } from './import.js';
 import { getInfo } from './info.js';
+import { getLog } from './log.js';
 import { runQuery } from './query.js';
 import { allSettings, deleteSetting, getSetting, setSetting } from './settings.js';
 
@@ -23,6 +24,8 @@ export function route(method: string, rest: string[]): Handler | null {
       return b === undefined ? m({ GET: getInfo }) : null;
     case 'export':
       return b === undefined ? m({ GET: exportAll }) : null;
+    case 'log':
+      return b === undefined ? m({ GET: getLog }) : null;
     case 'import':
       return b === undefined ? m({ POST: importRoute }) : null;
     case 'query':

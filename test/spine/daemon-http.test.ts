@@ -1,10 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { activityQuery } from '../../src/query/webui.js';
 import { startInProcess } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// The query engine as the web UI reaches it: POST /api/0/query/ on the running daemon.
+// The daemon's HTTP routes beyond the REST contract tests: the query engine as the web UI reaches
+// it (POST /api/0/query/), and the log.
 let tmp: ReturnType<typeof tempDir>;
 let daemon: Daemon;
 let base: string;
@@ -72,5 +75,16 @@ describe('POST /api/0/query/ on the daemon', () => {
     expect(acked).toHaveLength(50);
     expect(await q).toBe(200);
     expect(await (await fetch(`${base}/api/0/buckets/hb/events/count`)).json()).toBe(50);
+  });
+});
+
+describe('GET /api/0/log', () => {
+  it('serves the daemon log newest first', async () => {
+    const logFile = path.join(tmp.dir, 'logs', 'sundial-testing.log');
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    fs.writeFileSync(logFile, ['{"level":30,"msg":"first"}', '{"level":30,"msg":"second"}', 'partial {'].join('\n'));
+    const r = await fetch(`${base}/api/0/log`);
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { msg: string }[]).map((e) => e.msg)).toEqual(['second', 'first']);
   });
 });
