@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
+import { QUEUE_SOURCE } from './actors/heartbeat-queue/deliver.js';
 import { storageWriterChild } from './actors/storage-writer/child.js';
 import { createWriterPort } from './actors/storage-writer/port.js';
 import { writePrivate, type BusCredentials } from './bus/credentials.js';
@@ -17,7 +18,7 @@ import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
 import { ensureToken } from './http/control/token.js';
-import { createHttpServer } from './http/server.js';
+import { httpChild } from './http/child.js';
 import type { Logger } from './log.js';
 import { InputError } from './model/errors.js';
 import { isPlainObject } from './model/event.js';
@@ -120,53 +121,33 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       bus,
       writer,
       bucketExists: (id) => read().bucket(id) !== undefined,
-      appliedSeq: () => read().appliedSeq('heartbeat-queue'),
+      appliedSeq: () => read().appliedSeq(QUEUE_SOURCE),
       forwardUrl: config.server.forward_url ?? undefined,
       maxItems: config.queue.max_items,
     }),
   );
 
   let httpPort: number | null = null;
-  let control: ControlTarget;
-  children.push({
-    name: 'http',
-    restart: 'permanent',
-    shutdownTimeoutMs: 5_000,
-    async start(ctx) {
-      const httpReader = new Reader(openReadonly(paths.database));
+  // Set below, once the supervisor the control endpoint drives exists.
+  let controlHandler: ReturnType<typeof createControlHandler>;
+  children.push(
+    httpChild({
+      database: paths.database,
+      host: config.server.host,
+      port: config.server.port,
+      testing,
+      writer,
+      info: { hostname: os.hostname(), version: `v${VERSION} (sundial)`, deviceId },
+      cors: config.server.cors,
+      corsRegex: config.server.cors_regex,
+      apiKey: config.server.api_key ?? undefined,
       // Queries run on worker threads with their own read-only connections.
-      const query = createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log: ctx.log });
-      const server = createHttpServer({
-        host: config.server.host,
-        port: config.server.port,
-        testing,
-        reader: httpReader,
-        writer,
-        info: { hostname: os.hostname(), version: `v${VERSION} (sundial)`, deviceId },
-        cors: config.server.cors,
-        corsRegex: config.server.cors_regex,
-        apiKey: config.server.api_key ?? undefined,
-        query,
-        logFile: paths.logFile,
-        control: createControlHandler(control, token),
-        log: ctx.log,
-      });
-      server.server.on('error', (err) => ctx.crash(err));
-      try {
-        httpPort = await server.listen();
-      } catch (err) {
-        httpReader.db.close();
-        await query.close();
-        throw err;
-      }
-      const close = async () => {
-        await server.close();
-        await query.close();
-        httpReader.db.close();
-      };
-      return { stop: close, kill: close, status: () => ({ url: `http://${config.server.host}:${httpPort}` }) };
-    },
-  });
+      makeQuery: () => createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log }),
+      logFile: paths.logFile,
+      control: (req, res, path) => controlHandler(req, res, path),
+      onListen: (port) => (httpPort = port),
+    }),
+  );
   // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
   let watcherLink: BusLink | null = null;
   if (config.watchers.enabled) {
@@ -175,8 +156,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     const probeFactory = () => openProbe({ log });
     const w = config.watchers;
     children.push(
-      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000, log }),
-      windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles, log }),
+      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
+      windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
   }
   children.push(...(opts.extraChildren ?? []));
@@ -203,7 +184,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   };
 
-  control = {
+  const control: ControlTarget = {
     status,
     children: {
       has: (n) => names.has(n),
@@ -235,6 +216,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     },
   };
+
+  controlHandler = createControlHandler(control, token);
 
   return {
     supervisor,

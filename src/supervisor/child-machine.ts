@@ -158,6 +158,18 @@ const isCurrent = ({ context, event }: { context: ChildMachineContext; event: Ch
  *   stopped → starting → running → crashed → backoff → starting …
  *   starting/running → stopping → stopped;  crashed → failed when restart intensity is exceeded.
  */
+/** What a starting or running incarnation reacts to (the same in both states). */
+const whileUp = {
+  CRASH: { guard: 'isCurrent', target: 'crashed', actions: 'recordError' },
+  EXIT: [
+    // A permanent child that ends on its own is restarted like a crash; the others just stop.
+    { guard: 'isCurrentPermanent', target: 'crashed', actions: 'recordError' },
+    { guard: 'isCurrent', target: 'stopping' },
+  ],
+  STOP: 'stopping',
+  RESTART: { target: 'stopping', actions: 'pendingStart' },
+} as const;
+
 export const childMachine = setup({
   types: {
     context: {} as ChildMachineContext,
@@ -183,7 +195,7 @@ export const childMachine = setup({
     isCurrent,
     canPing: ({ context }) => !!context.spec.pingIntervalMs && !!context.inc?.handle?.ping,
     hasStartTimeout: ({ context }) => context.spec.startTimeoutMs !== undefined,
-    restartsOnExit: ({ context }) => context.spec.restart === 'permanent',
+    isCurrentPermanent: ({ context, event }) => isCurrent({ context, event }) && context.spec.restart === 'permanent',
     pendingStop: ({ context }) => context.pending === 'stop',
     pendingStart: ({ context }) => context.pending === 'start',
     isTemporary: ({ context }) => context.spec.restart === 'temporary',
@@ -280,15 +292,7 @@ export const childMachine = setup({
           actions: assign({ lastError: ({ context }) => `start timed out after ${context.spec.startTimeoutMs} ms` }),
         },
       },
-      on: {
-        CRASH: { guard: 'isCurrent', target: 'crashed', actions: 'recordError' },
-        EXIT: [
-          { guard: ({ context, event }) => isCurrent({ context, event }) && context.spec.restart === 'permanent', target: 'crashed', actions: 'recordError' },
-          { guard: 'isCurrent', target: 'stopping' },
-        ],
-        STOP: 'stopping',
-        RESTART: { target: 'stopping', actions: 'pendingStart' },
-      },
+      on: whileUp,
     },
 
     running: {
@@ -323,15 +327,7 @@ export const childMachine = setup({
           },
         },
       },
-      on: {
-        CRASH: { guard: 'isCurrent', target: 'crashed', actions: 'recordError' },
-        EXIT: [
-          { guard: ({ context, event }) => isCurrent({ context, event }) && context.spec.restart === 'permanent', target: 'crashed', actions: 'recordError' },
-          { guard: 'isCurrent', target: 'stopping' },
-        ],
-        STOP: 'stopping',
-        RESTART: { target: 'stopping', actions: 'pendingStart' },
-      },
+      on: whileUp,
     },
 
     crashed: {
