@@ -93,7 +93,7 @@ function printStatus(s: Record<string, unknown>): void {
     const extra = [k.pid ? `pid ${k.pid}` : '', k.restarts ? `${k.restarts} restarts` : '', k.info.unavailable ? `unavailable: ${k.info.unavailable}` : '', k.lastError ? `last error: ${k.lastError}` : '']
       .filter(Boolean)
       .join(', ');
-    console.log(`  ${k.name.padEnd(12)} ${k.state.padEnd(9)} ${extra}`);
+    console.log(`  ${k.name.padEnd(16)} ${k.state.padEnd(9)} ${extra}`);
   }
 }
 
