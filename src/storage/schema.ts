@@ -27,6 +27,17 @@ const MIGRATIONS: string[] = [
    -- Highest queue sequence applied per source, written in the same transaction as the events:
    -- a redelivered heartbeat is recognised and skipped (exactly-once).
    CREATE TABLE applied (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+  // Change log for readers' event caches (query workers): the storage writer appends one row per
+  // bucket touched by a write transaction, in that transaction. min_start is the smallest start of
+  // any event inserted, updated or deleted there (MIN_SAFE_INTEGER: the whole bucket, e.g. deleted
+  // or re-created), so events starting before it are unchanged. bucketrow 0 marks a commit that
+  // changed no events. Pruned to the newest rows; a reader older than the oldest row reloads.
+  `CREATE TABLE bucket_changes (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     bucketrow INTEGER NOT NULL,
+     min_start INTEGER NOT NULL
+   );
+   CREATE INDEX bucket_changes_bucket_seq ON bucket_changes(bucketrow, seq);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

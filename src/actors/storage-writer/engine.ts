@@ -9,6 +9,16 @@ import type { EventGate, WriteOp } from './ops.js';
 
 export const MAX_SETTING_KEY = 127;
 
+/** min_start of a change that covers a whole bucket (deleted or (re)created): readers drop all they cached. */
+export const WHOLE_BUCKET = Number.MIN_SAFE_INTEGER;
+
+export interface EngineOptions {
+  /** bucket_changes rows kept (the newest); readers behind the oldest reload (default 100 000). */
+  changeRetention?: number;
+  /** Prune bucket_changes every this many batches, and on the first (default 1000). */
+  pruneEvery?: number;
+}
+
 /** An op's outcome as it crosses the thread boundary. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; message: string; status?: number };
 
@@ -23,7 +33,9 @@ export interface Engine {
  * Opens `file` for writing. Ops of a batch share one transaction; each runs in its own savepoint
  * so a bad op fails alone. With synchronous=FULL a returned batch is durable.
  */
-export function openEngine(file: string): Engine {
+export function openEngine(file: string, opts: EngineOptions = {}): Engine {
+  const retention = opts.changeRetention ?? 100_000;
+  const pruneEvery = opts.pruneEvery ?? 1000;
   const db = openWritable(file);
   const reader = new Reader(db);
   const s = statements(db);
@@ -32,6 +44,15 @@ export function openEngine(file: string): Engine {
   const lastEvents = new Map<number, Event | null>();
   const bucketRows = new Map<string, { row: number; type: string }>();
   const applied = new Map<string, number>();
+  // Smallest event start changed per bucket row: by the running op (opChanges), and by the ops of
+  // the batch that succeeded (batchChanges), written to bucket_changes just before COMMIT.
+  const opChanges = new Map<number, number>();
+  const batchChanges = new Map<number, number>();
+  let batches = 0;
+  const changed = (row: number, start: number): void => {
+    const cur = opChanges.get(row);
+    if (cur === undefined || start < cur) opChanges.set(row, start);
+  };
 
   const bucketOf = (name: string): { row: number; type: string } => {
     let b = bucketRows.get(name);
@@ -54,6 +75,7 @@ export function openEngine(file: string): Engine {
 
   const insertEvent = (row: number, e: Event, id: number | null = null): Event => {
     const info = s.insertEvent.run(id, row, e.timestamp, endOf(e), JSON.stringify(e.data));
+    changed(row, e.timestamp);
     return { ...e, id: Number(info.lastInsertRowid) };
   };
 
@@ -80,6 +102,8 @@ export function openEngine(file: string): Engine {
         const info = s.insertBucket.run(b.id, b.type, b.client, b.hostname, b.created, JSON.stringify(b.data));
         if (info.changes === 0) return { created: false };
         const row = Number(info.lastInsertRowid);
+        // The row number may be one a deleted bucket had: whatever readers cached for it is void.
+        changed(row, WHOLE_BUCKET);
         bucketRows.set(b.id, { row, type: b.type });
         for (const e of op.events ?? []) {
           const kept = admit(b.id, e);
@@ -99,6 +123,7 @@ export function openEngine(file: string): Engine {
         const row = rowOf(op.id);
         s.deleteBucketEvents.run(row);
         s.deleteBucket.run(row);
+        changed(row, WHOLE_BUCKET);
         bucketRows.delete(op.id);
         lastEvents.delete(row);
         return null;
@@ -106,18 +131,25 @@ export function openEngine(file: string): Engine {
       case 'insertEvents': {
         const row = rowOf(op.bucket);
         // Check every replacement first: an id owned by another bucket is refused and nothing is stored.
+        const oldStarts = new Map<number, number>();
         for (const e of op.events) {
           if (e.id === null) continue;
-          const owner = s.eventOwner.get(e.id) as { bucketrow: number } | undefined;
+          const owner = s.eventOwner.get(e.id) as { bucketrow: number; starttime: number } | undefined;
           if (owner && owner.bucketrow !== row) {
             throw new InputError(`event id ${e.id} belongs to another bucket`, 400);
           }
+          if (owner) oldStarts.set(e.id, owner.starttime);
         }
         const out = op.events.map((raw) => {
           const e = admit(op.bucket, raw);
           if (!e) return { ...raw, id: null }; // not stored (paused, or dropped by a privacy rule)
           if (e.id === null) return insertEvent(row, e);
           s.replaceEvent.run(e.id, row, e.timestamp, endOf(e), JSON.stringify(e.data));
+          changed(row, e.timestamp);
+          // The replaced row's old start (an earlier op of this list may have replaced it already).
+          const old = oldStarts.get(e.id);
+          if (old !== undefined) changed(row, old);
+          oldStarts.set(e.id, e.timestamp);
           return { ...e };
         });
         lastEvents.delete(row);
@@ -125,9 +157,10 @@ export function openEngine(file: string): Engine {
       }
       case 'deleteEvent': {
         const row = rowOf(op.bucket);
-        const info = s.deleteEvent.run(op.id, row);
+        const gone = s.deleteEvent.all(op.id, row) as { starttime: number }[];
+        for (const g of gone) changed(row, g.starttime);
         lastEvents.delete(row);
-        return { deleted: info.changes };
+        return { deleted: gone.length };
       }
       case 'heartbeat': {
         const row = rowOf(op.bucket);
@@ -138,6 +171,7 @@ export function openEngine(file: string): Engine {
         let result: Event;
         if (merged) {
           s.updateEventSpan.run(merged.timestamp, endOf(merged), merged.id);
+          changed(row, Math.min(merged.timestamp, last!.timestamp));
           lastEvents.set(row, merged);
           result = merged;
         } else {
@@ -172,7 +206,12 @@ export function openEngine(file: string): Engine {
       }
       case 'deleteEvents': {
         let deleted = 0;
-        for (const id of op.ids) deleted += s.deleteEventById.run(id).changes;
+        for (const id of op.ids) {
+          for (const g of s.deleteEventById.all(id) as { bucketrow: number; starttime: number }[]) {
+            changed(g.bucketrow, g.starttime);
+            deleted++;
+          }
+        }
         lastEvents.clear();
         return { deleted };
       }
@@ -194,11 +233,18 @@ export function openEngine(file: string): Engine {
     const results: Outcome[] = [];
     try {
       s.begin.run();
+      batchChanges.clear();
       for (const op of batch) {
         s.savepoint.run();
+        opChanges.clear();
         try {
           results.push({ ok: true, value: apply(op) });
           s.release.run();
+          // Only now: a rolled-back op changed nothing.
+          for (const [row, start] of opChanges) {
+            const cur = batchChanges.get(row);
+            if (cur === undefined || start < cur) batchChanges.set(row, start);
+          }
         } catch (err) {
           s.rollbackTo.run();
           s.release.run();
@@ -206,6 +252,7 @@ export function openEngine(file: string): Engine {
           results.push({ ok: false, message: (err as Error).message, status: err instanceof InputError ? err.status : undefined });
         }
       }
+      recordChanges();
       s.commit.run();
     } catch (err) {
       // The transaction itself failed (I/O error, disk full): nothing of this batch is stored.
@@ -216,6 +263,19 @@ export function openEngine(file: string): Engine {
       throw err;
     }
     return results;
+  }
+
+  /**
+   * Appends this batch's bucket_changes rows inside its transaction, so readers see events and
+   * change records together. A batch that changed no events still appends one row (bucketrow 0):
+   * every commit of this writer advances the sequence, which lets readers tell its commits from
+   * writes by anyone else (which they cannot trust and answer by dropping their caches).
+   */
+  function recordChanges(): void {
+    if (batchChanges.size === 0) s.insertChange.run(0, Number.MAX_SAFE_INTEGER);
+    for (const [row, start] of batchChanges) s.insertChange.run(row, start);
+    batchChanges.clear();
+    if (batches++ % pruneEvery === 0) s.pruneChanges.run(retention);
   }
 
   function forgetCaches(op: WriteOp): void {
@@ -270,11 +330,13 @@ function statements(db: Database.Database) {
     deleteBucket: db.prepare('DELETE FROM buckets WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (id, bucketrow, starttime, endtime, data) VALUES (?, ?, ?, ?, ?)'),
     replaceEvent: db.prepare('INSERT OR REPLACE INTO events (id, bucketrow, starttime, endtime, data) VALUES (?, ?, ?, ?, ?)'),
-    eventOwner: db.prepare('SELECT bucketrow FROM events WHERE id = ?'),
-    deleteEvent: db.prepare('DELETE FROM events WHERE id = ? AND bucketrow = ?'),
-    deleteEventById: db.prepare('DELETE FROM events WHERE id = ?'),
+    eventOwner: db.prepare('SELECT bucketrow, starttime FROM events WHERE id = ?'),
+    deleteEvent: db.prepare('DELETE FROM events WHERE id = ? AND bucketrow = ? RETURNING starttime'),
+    deleteEventById: db.prepare('DELETE FROM events WHERE id = ? RETURNING bucketrow, starttime'),
     updateEventSpan: db.prepare('UPDATE events SET starttime = ?, endtime = ? WHERE id = ?'),
     eventsStartingIn: db.prepare('SELECT starttime, endtime, data FROM events WHERE bucketrow = ? AND starttime BETWEEN ? AND ?'),
+    insertChange: db.prepare('INSERT INTO bucket_changes (bucketrow, min_start) VALUES (?, ?)'),
+    pruneChanges: db.prepare('DELETE FROM bucket_changes WHERE seq < (SELECT max(seq) FROM bucket_changes) - ?'),
     setApplied: db.prepare('INSERT INTO applied (source, seq) VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET seq = excluded.seq'),
     setSetting: db.prepare('INSERT OR REPLACE INTO key_value (key, value, last_modified) VALUES (?, ?, ?)'),
     deleteSetting: db.prepare('DELETE FROM key_value WHERE key = ?'),
