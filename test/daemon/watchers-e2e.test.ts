@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { activate, startX, WindowMaker, type XServer } from '../platform/xenv.js';
+import { activate, activeWindowId, startX, WindowMaker, type XServer } from '../platform/xenv.js';
 import { startInProcess, waitFor } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -40,6 +40,8 @@ describe('built-in watchers in the daemon', () => {
     const winBucket = `aw-watcher-window_${os.hostname()}`;
     const a = await maker.create({ cls: 'Alpha', title: 'first window' });
     const b = await maker.create({ cls: 'Beta', title: 'second window' });
+    // The window manager focuses a new window, sometimes late on a busy machine: let it, then switch.
+    await waitFor('the WM to focus the newest window', async () => (await activeWindowId(x.display)) === b.id).catch(() => {});
     await activate(x.display, a.id);
     await waitFor('Alpha recorded for a while', async () => (await events(winBucket)).some((e) => e.data.app === 'Alpha' && e.duration >= 0.6));
     await activate(x.display, b.id);

@@ -3,7 +3,7 @@ import { afkWatcherChild } from '../../src/actors/watchers/afk.js';
 import { windowWatcherChild } from '../../src/actors/watchers/window.js';
 import { X11Probe } from '../../src/platform/linux/x11.js';
 import type { ChildHandle } from '../../src/supervisor/types.js';
-import { activate, sleep, startX, waitFor, WindowMaker, xtool, type XServer } from '../platform/xenv.js';
+import { activate, activeWindowId, sleep, startX, waitFor, WindowMaker, xtool, type XServer } from '../platform/xenv.js';
 import { MemorySink, testContext } from './helpers.js';
 
 const MS = 1000;
@@ -25,17 +25,19 @@ describe('watchers on a real X server (Xvfb + openbox)', () => {
   it('window watcher: focus switches and title changes give the right sequence, UTF-8 intact', async () => {
     const a = await maker.create({ cls: 'Alpha', title: 'alpha — ä' });
     const b = await maker.create({ cls: 'Beta', title: 'beta 日本' });
+    // Let the window manager finish mapping (it may focus a new window late on a busy machine).
+    await waitFor(async () => (await activeWindowId(x.display)) === b.id, 'the WM to focus the newest window', 20_000).catch(() => {});
     await activate(x.display, a.id);
     const sink = new MemorySink();
     const ctx = testContext();
     const handle = await windowWatcherChild({ probeFactory, sink, hostname: 'xhost', pollMs: 200 }).start(ctx);
-    await waitFor(() => sink.calls.length >= 3, 'first heartbeats');
+    await waitFor(() => sink.calls.filter((c) => c.event.data.app === 'Alpha').length >= 3, 'Alpha heartbeats', 20_000);
     const tB = Date.now() * MS;
     await activate(x.display, b.id);
-    await waitFor(() => sink.calls.filter((c) => c.event.data.app === 'Beta').length >= 3, 'Beta heartbeats');
+    await waitFor(() => sink.calls.filter((c) => c.event.data.app === 'Beta').length >= 3, 'Beta heartbeats', 20_000);
     const tTitle = Date.now() * MS;
     await b.setTitle('beta — renamed ✓');
-    await waitFor(() => sink.calls.filter((c) => c.event.data.title === 'beta — renamed ✓').length >= 3, 'renamed heartbeats');
+    await waitFor(() => sink.calls.filter((c) => c.event.data.title === 'beta — renamed ✓').length >= 3, 'renamed heartbeats', 20_000);
     await handle.stop();
     expect(ctx.crashes).toEqual([]);
 
