@@ -12,6 +12,7 @@ import { openReadonly } from '../dist/storage/open.js';
 import { createQueryService, runQuery, SqliteSource } from '../dist/query/service.js';
 import { openEngine } from '../dist/actors/storage-writer/engine.js';
 import { activityQuery } from '../dist/query/webui.js';
+import { warmUpRequest } from '../dist/query/warm.js';
 
 const HOST = 'benchhost';
 const B = {
@@ -140,6 +141,22 @@ async function coldPool(file, body) {
   }
 }
 
+/**
+ * The first ask on a fresh pool started with the daemon's warm-up (src/query/warm.ts over the period,
+ * run once per worker in the background), asked a few seconds after start as the web UI would.
+ */
+async function warmedPool(file, body) {
+  const types = { window: 'currentwindow', afk: 'afkstatus', firefox: 'web.tab.current', chrome: 'web.tab.current' };
+  const warm = warmUpRequest(Object.entries(B).map(([k, id]) => ({ id, type: types[k], hostname: HOST })), body.timeperiods[0]);
+  const svc = createQueryService({ dbFile: file, threads: 2, timeoutMs: 120_000, warmUp: () => warm });
+  try {
+    await new Promise((r) => setTimeout(r, 3_000));
+    return await time(() => svc.run(body));
+  } finally {
+    await svc.close();
+  }
+}
+
 async function bench(label, days, file, svc, rdb, hb) {
   const end = LAST_DAY + DAY_US, start = end - days * DAY_US;
   const body = { timeperiods: [`${iso(start)}/${iso(end)}`], query };
@@ -178,6 +195,8 @@ async function bench(label, days, file, svc, rdb, hb) {
 
   const pcold = [];
   for (let i = 0; i < coldRuns; i++) pcold.push(await coldPool(file, body));
+  const pwarmed = [];
+  for (let i = 0; i < Math.min(coldRuns, 3); i++) pwarmed.push(await warmedPool(file, body));
   for (let i = 0; i < 4; i++) await svc.run(body); // both workers have it cached
   const pwarm = [];
   for (let i = 0; i < runs; i++) pwarm.push(await time(() => svc.run(body)));
@@ -187,11 +206,12 @@ async function bench(label, days, file, svc, rdb, hb) {
     pafter.push(await time(() => svc.run(body)));
   }
 
-  const r = { uncached: median(uncached), cold: median(cold), warm: median(warm), after: median(after), pcold: median(pcold), pwarm: median(pwarm), pafter: median(pafter) };
+  const r = { uncached: median(uncached), cold: median(cold), warm: median(warm), after: median(after), pcold: median(pcold), pwarmed: median(pwarmed), pwarm: median(pwarm), pafter: median(pafter) };
   console.log(`${label.padEnd(9)} ${String(count).padStart(8)} events`);
   console.log(`  in-process   uncached (old read path, after warm-up) ${ms(r.uncached)}`);
   console.log(`  in-process   cold ${ms(r.cold)}   warm ${ms(r.warm)}   warm after a heartbeat ${ms(r.after)}  (${rowsPerRun.toFixed(1)} rows re-read per query)`);
   console.log(`  worker pool  cold ${ms(r.pcold)}   warm ${ms(r.pwarm)}   warm after a heartbeat ${ms(r.pafter)}  [median of ${coldRuns} cold, ${runs} warm]`);
+  console.log(`  worker pool  first ask 3 s after start, with the daemon's warm-up ${ms(r.pwarmed)}`);
   return r;
 }
 
@@ -234,7 +254,8 @@ try {
   const goal = (name, x, limit) => `${name} ≤ ${limit} ms → ${x.toFixed(1)} ms ${x <= limit ? 'OK' : 'MISSED'}`;
   console.log('\ngoals (≈100k events in db, worker pool):');
   console.log(`  warm after a heartbeat (the web UI's repeated asks): ${goal('1 day', d1.pafter, 20)}; ${goal('30 days', d30.pafter, 150)}`);
-  console.log(`  cold (first ask after a worker starts):              ${goal('1 day', d1.pcold, 20)}; ${goal('30 days', d30.pcold, 150)}`);
+  console.log(`  first ask after start, with warm-up:                ${goal('1 day', d1.pwarmed, 20)}; ${goal('30 days', d30.pwarmed, 150)}`);
+  console.log(`  cold (first ask on a worker without warm-up):        ${goal('1 day', d1.pcold, 20)}; ${goal('30 days', d30.pcold, 150)}`);
   await svc.close();
   rdb.close();
 } finally {

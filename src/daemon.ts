@@ -14,6 +14,7 @@ import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js'
 import { openProbe } from './platform/index.js';
 import { loadFfi } from './platform/ffi.js';
 import { createQueryService } from './query/service.js';
+import { warmUpRequest } from './query/warm.js';
 import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
@@ -30,6 +31,13 @@ import { Reader } from './storage/read.js';
 import { createSupervisor } from './supervisor/supervisor.js';
 import type { ChildSpec, SupervisorOptions } from './supervisor/types.js';
 import { VERSION } from './version.js';
+
+/** What each query worker runs at start: the last 30 days, as the web UI's first views ask. */
+function warmUpQuery(reader: Reader): unknown {
+  const now = Date.now();
+  const period = `${new Date(now - 30 * 86_400_000).toISOString()}/${new Date(now + 86_400_000).toISOString()}`;
+  return warmUpRequest(reader.buckets(), period);
+}
 
 /** A start-up problem the user must fix (printed as one line, exit code 1). */
 export class StartupError extends Error {}
@@ -142,7 +150,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       corsRegex: config.server.cors_regex,
       apiKey: config.server.api_key ?? undefined,
       // Queries run on worker threads with their own read-only connections.
-      makeQuery: () => createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log }),
+      makeQuery: () =>
+        createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(read()) }),
       logFile: paths.logFile,
       control: (req, res, path) => controlHandler(req, res, path),
       onListen: (port) => (httpPort = port),

@@ -21,6 +21,11 @@ export interface QueryServiceOptions {
   timeoutMs?: number;
   /** Heap limit per worker; a query exceeding it fails instead of taking the process down (default 1024). */
   maxHeapMb?: number;
+  /**
+   * A request run once on each worker at start, in the background, so the web UI's first question
+   * finds its events cached (errors are ignored).
+   */
+  warmUp?: () => unknown;
   log?: Logger;
 }
 
@@ -36,15 +41,21 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
   const threads = Math.max(1, opts.threads ?? 2);
   const pool = new Piscina({
     filename: workerUrl().href,
-    minThreads: 1,
+    // Workers stay: each holds a cache of the events it loaded (see source.ts).
+    minThreads: threads,
     maxThreads: threads,
-    idleTimeout: 60_000,
+    idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: { dbFile: opts.dbFile },
     resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024 },
   });
   // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.
   pool.on('error', (err: unknown) => opts.log?.warn({ err }, 'query worker error'));
   let closed = false;
+  const warm = opts.warmUp?.();
+  if (warm !== undefined && warm !== null) {
+    // One per worker: an idle worker takes each as it comes.
+    for (let i = 0; i < threads; i++) void pool.run({ body: warm }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {});
+  }
 
   return {
     async run(body) {
