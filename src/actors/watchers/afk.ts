@@ -5,7 +5,7 @@ import { US_PER_MS, US_PER_S } from '../../model/time.js';
 import type { ProbeFactory } from '../../platform/types.js';
 import type { ChildSpec } from '../../supervisor/types.js';
 import { afkMachine, type HeartbeatsEmitted } from './afk-machine.js';
-import { startPollLoop, systemClock, type Clock, type WatcherSink } from './runner.js';
+import { pollingWatcherChild, systemClock, type Clock, type WatcherSink } from './runner.js';
 
 export const AFK_CLIENT = 'aw-watcher-afk';
 export const AFK_TYPE = 'afkstatus';
@@ -39,12 +39,16 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
   const clock = opts.clock ?? systemClock;
   const name = opts.name ?? 'watcher-afk';
 
-  return {
+  return pollingWatcherChild({
     name,
-    restart: 'permanent',
-    shutdownTimeoutMs: 5_000,
-    async start(ctx) {
-      const log = opts.log ?? ctx.log;
+    pollMs,
+    retryMs: opts.retryMs,
+    clock,
+    log: opts.log,
+    probeFactory: opts.probeFactory,
+    sink: opts.sink,
+    bucket: { id: bucketId, type: AFK_TYPE, client: AFK_CLIENT, hostname },
+    incarnation(log) {
       const actor = createActor(afkMachine, {
         input: {
           timeoutMicros: timeoutMs * US_PER_MS,
@@ -60,14 +64,7 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
       let sent = 0;
       let gaps = 0;
 
-      const handle = startPollLoop(ctx, {
-        name,
-        pollMs,
-        retryMs: opts.retryMs ?? 30_000,
-        clock,
-        log,
-        probeFactory: opts.probeFactory,
-        setup: () => opts.sink.ensureBucket({ id: bucketId, type: AFK_TYPE, client: AFK_CLIENT, hostname }),
+      return {
         async tick(probe) {
           const [idle, locked] = await Promise.all([probe.idleSeconds(), probe.locked ? probe.locked() : Promise.resolve(false)]);
           // Read the clock after the probe answered, so "now − idle" is as close to the input as can be.
@@ -90,13 +87,8 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
           }
         },
         status: () => ({ bucket: bucketId, state: actor.getSnapshot().value === 'afk' ? 'afk' : 'not-afk', heartbeats: sent, sleeps: gaps }),
-      });
-      const stop = handle.stop.bind(handle);
-      handle.stop = async () => {
-        await stop();
-        actor.stop();
+        stop: () => actor.stop(),
       };
-      return handle;
     },
-  };
+  });
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import type { Event } from '../../model/event.js';
 import { US_PER_MS, type Micros } from '../../model/time.js';
 import { isUnavailable, type Probe, type ProbeFactory } from '../../platform/types.js';
-import type { ChildContext, ChildHandle } from '../../supervisor/types.js';
+import type { ChildContext, ChildHandle, ChildSpec } from '../../supervisor/types.js';
 
 /** Where watchers send their data; the lead wires it to the message bus. */
 export interface WatcherSink {
@@ -129,6 +129,57 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
       const notice = probe?.notice?.();
       if (notice) s.notice = notice;
       return s;
+    },
+  };
+}
+
+/** What makes one polling watcher: its identity, and per incarnation its poll and status. */
+export interface WatcherDefinition {
+  name: string;
+  pollMs: number;
+  /** Retry interval while the probe is unavailable (default 30 s). */
+  retryMs?: number;
+  clock: Clock;
+  log?: Logger;
+  probeFactory: ProbeFactory;
+  sink: WatcherSink;
+  bucket: { id: string; type: string; client: string; hostname: string };
+  /** Called at each start; `stop` releases what the incarnation holds. */
+  incarnation(log: Logger): Pick<PollLoopOptions, 'tick' | 'status'> & { stop?(): void };
+}
+
+/** A watcher as a supervised child: creates its bucket, then polls its probe in one long incarnation. */
+export function pollingWatcherChild(d: WatcherDefinition): ChildSpec {
+  return {
+    name: d.name,
+    restart: 'permanent',
+    shutdownTimeoutMs: 5_000,
+    async start(ctx) {
+      const log = d.log ?? ctx.log;
+      const inc = d.incarnation(log);
+      const handle = startPollLoop(ctx, {
+        name: d.name,
+        pollMs: d.pollMs,
+        retryMs: d.retryMs ?? 30_000,
+        clock: d.clock,
+        log,
+        probeFactory: d.probeFactory,
+        setup: () => d.sink.ensureBucket(d.bucket),
+        tick: inc.tick,
+        status: inc.status,
+      });
+      if (!inc.stop) return handle;
+      return {
+        ...handle,
+        async stop() {
+          await handle.stop();
+          inc.stop!();
+        },
+        kill() {
+          void handle.kill?.();
+          inc.stop!();
+        },
+      };
     },
   };
 }

@@ -4,7 +4,7 @@ import { InputError } from '../../model/errors.js';
 import { US_PER_MS, type Micros } from '../../model/time.js';
 import { UNKNOWN, type ActiveWindow, type ProbeFactory } from '../../platform/types.js';
 import type { ChildSpec } from '../../supervisor/types.js';
-import { startPollLoop, systemClock, type Clock, type WatcherSink } from './runner.js';
+import { pollingWatcherChild, systemClock, type Clock, type WatcherSink } from './runner.js';
 
 export const WINDOW_CLIENT = 'aw-watcher-window';
 export const WINDOW_TYPE = 'currentwindow';
@@ -63,23 +63,20 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
   const clock = opts.clock ?? systemClock;
   const name = opts.name ?? 'watcher-window';
 
-  return {
+  return pollingWatcherChild({
     name,
-    restart: 'permanent',
-    shutdownTimeoutMs: 5_000,
-    async start(ctx) {
-      const log = opts.log ?? ctx.log;
+    pollMs,
+    retryMs: opts.retryMs,
+    clock,
+    log: opts.log,
+    probeFactory: opts.probeFactory,
+    sink: opts.sink,
+    bucket: { id: bucketId, type: WINDOW_TYPE, client: WINDOW_CLIENT, hostname },
+    incarnation() {
       let sent = 0;
       let skipped = 0;
       let current: { app: string; title: string } | null = null;
-      return startPollLoop(ctx, {
-        name,
-        pollMs,
-        retryMs: opts.retryMs ?? 30_000,
-        clock,
-        log,
-        probeFactory: opts.probeFactory,
-        setup: () => opts.sink.ensureBucket({ id: bucketId, type: WINDOW_TYPE, client: WINDOW_CLIENT, hostname }),
+      return {
         async tick(probe, now) {
           const w = await probe.activeWindow();
           if (!w) {
@@ -94,7 +91,7 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
           sent++;
         },
         status: () => ({ bucket: bucketId, current, heartbeats: sent, skipped }),
-      });
+      };
     },
-  };
+  });
 }
