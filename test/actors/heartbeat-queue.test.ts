@@ -26,7 +26,7 @@ function flakyDeliverer() {
       if (down) return { finished: 0, dropped: 0, error: new Error('down') };
       // Finish only a prefix of each run, as the writer may.
       const n = Math.max(1, Math.floor(items.length / 2));
-      for (const it of items.slice(0, n)) taken.push((it.item as { event: { data: { i: number } } }).event.data.i);
+      for (const it of items.slice(0, n)) taken.push((it.item as unknown as { event: { data: { i: number } } }).event.data.i);
       return { finished: n, dropped: 0 };
     },
   };
@@ -89,7 +89,7 @@ describe('heartbeat queue', () => {
     await q.stop();
     store.close();
     const again = openQueueStore(file, 0);
-    expect(again.peek(10).map((s) => (s.item as { event: { data: { i: number } } }).event.data.i)).toEqual([1, 2]);
+    expect(again.peek(10).map((s) => (s.item as unknown as { event: { data: { i: number } } }).event.data.i)).toEqual([1, 2]);
     again.removeThrough(last + 1);
     again.close();
     // A lost queue file must not reuse sequence numbers the database has already applied.
