@@ -112,10 +112,13 @@ describe('unavailable probe', () => {
     // t = 0, 30, 60, 90: one attempt per retry interval, not per poll.
     expect(attempts).toBe(4);
     expect(ctx.crashes).toEqual([]);
+    // Nothing to record, so no bucket either (a server without a display gets no empty buckets).
+    expect(sink.buckets.size).toBe(0);
     ok = true;
     await clock.runUntil(T0 + 140 * S);
     const st = handle.status!();
     expect(st.unavailable).toBeUndefined();
+    expect([...sink.buckets.keys()]).toEqual(['aw-watcher-afk_h']);
     expect(st.polls).toBeGreaterThan(0);
     await handle.stop();
     expect(ctx.crashes).toEqual([]);

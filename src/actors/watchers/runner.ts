@@ -40,7 +40,7 @@ export interface PollLoopOptions {
   clock: Clock;
   log: Logger;
   probeFactory: ProbeFactory;
-  /** Runs before the first poll and again after it failed (bucket creation). */
+  /** Runs once the probe is available, before the first poll, and again until it succeeds (bucket creation). */
   setup(): Promise<void>;
   /** One poll. A ProbeUnavailableError switches to slow retries; other errors are logged and skipped. */
   tick(probe: Probe, now: Micros): Promise<void>;
@@ -82,11 +82,12 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
     while (!signal.aborted) {
       let delay = o.pollMs;
       try {
+        if (!probe) probe = await o.probeFactory();
+        // The bucket only once there is something to record: a machine without a display gets none.
         if (!ready) {
           await o.setup();
           ready = true;
         }
-        if (!probe) probe = await o.probeFactory();
         if (signal.aborted) break;
         await o.tick(probe, o.clock.now());
         polls++;
