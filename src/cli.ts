@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/config.js';
 import { daemonPaths } from './config/paths.js';
@@ -174,8 +175,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Fails fast, with one clear line, when something already listens on the HTTP port. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(
+          err.code === 'EADDRINUSE'
+            ? `${host}:${port} is already in use (another Sundial or ActivityWatch server?); stop it or choose --port`
+            : `cannot listen on ${host}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
 async function start(flags: Flags): Promise<number> {
   const { paths, config } = setup(flags);
+  await checkPortFree(config.server.host, config.server.port);
   const log = createLogger({ verbose: flags.verbose, file: paths.logFile });
   const daemon = await buildDaemon({ config, paths, testing: flags.testing, log });
   let stopping: Promise<void> | null = null;

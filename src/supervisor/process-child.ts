@@ -99,6 +99,9 @@ async function startProcess(opts: ProcessChildOptions, shutdownTimeoutMs: number
     cwd: opts.cwd,
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C or a signal to the daemon's group reaches the daemon only,
+    // which then stops its children in order (a restart mid-shutdown would be wasted work).
+    detached: process.platform !== 'win32',
   });
 
   // 'error' comes instead of 'spawn' when the binary is missing or not executable.

@@ -154,6 +154,20 @@ describe('the daemon as a process', () => {
     expect(r.stderr).toMatch(/nats-server not found: install it/);
   });
 
+  it('exits with one clear line when the HTTP port is taken', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const net = await import('node:net');
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => busy.close(() => r())));
+    const port = (busy.address() as { port: number }).port;
+    const r = await runCli(['start', '--testing', '--port', String(port), '--data-dir', tmp.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/already in use/);
+  });
+
   it('refuses a config file with a wrong key, naming it', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
