@@ -117,6 +117,7 @@ export class Importer {
   private readonly parser = new ImportParser();
   private cur: CurrentBucket | null = null;
   private readonly summary: ImportSummary = { buckets: 0, inserted: 0, skipped: 0 };
+  private reported = 0;
 
   constructor(
     private readonly deps: ApiDeps,
@@ -209,8 +210,15 @@ export class Importer {
       const r = await this.deps.writer.submit({ kind: 'importEvents', bucket: cur.spec!.id, events });
       this.summary.inserted += r.inserted;
     }
+    // Long work shows progress: a line per 100k events stored.
+    if (Math.floor(this.summary.inserted / PROGRESS_EVERY) > this.reported) {
+      this.reported = Math.floor(this.summary.inserted / PROGRESS_EVERY);
+      this.deps.log.info({ bucket: cur.spec!.id, inserted: this.summary.inserted }, 'importing');
+    }
   }
 }
+
+const PROGRESS_EVERY = 100_000;
 
 const headerComplete = (h: Record<string, unknown>): boolean =>
   typeof h.type === 'string' && typeof h.client === 'string' && typeof h.hostname === 'string' && isPlainObjectOrAbsent(h.data);
