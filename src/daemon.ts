@@ -21,9 +21,7 @@ import { createControlHandler, type ControlTarget } from './http/control/index.j
 import { ensureToken } from './http/control/token.js';
 import { httpChild } from './http/child.js';
 import type { Logger } from './log.js';
-import { InputError } from './model/errors.js';
-import { isPlainObject } from './model/event.js';
-import { findForgettable, parseForget } from './privacy/forget.js';
+import { privacyActions } from './privacy/actions.js';
 import { compilePrivacy } from './privacy/filters.js';
 import { createPause } from './privacy/pause.js';
 import { openReadonly, openWritable } from './storage/open.js';
@@ -201,29 +199,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       stop: async (n) => void (await supervisor.stopChild(n)),
       start: async (n) => void (await supervisor.startChild(n)),
     },
-    actions: {
-      pause: async (body) => {
-        const minutes = isPlainObject(body) ? body.minutes : undefined;
-        if (minutes !== undefined && minutes !== null && (typeof minutes !== 'number' || !(minutes > 0))) {
-          throw new InputError('minutes must be a positive number (or absent: until resumed)');
-        }
-        const st = pause.pause((minutes as number | undefined) ?? null);
-        log.info(st, 'recording paused');
-        return st;
-      },
-      resume: async () => {
-        log.info('recording resumed');
-        return pause.resume();
-      },
-      forget: async (body) => {
-        const req = parseForget(body);
-        const found = findForgettable(read(), req);
-        if (req.dryRun) return { dry_run: true, matched: found.ids.length, buckets: found.perBucket };
-        const { deleted } = await writer.submit({ kind: 'deleteEvents', ids: found.ids });
-        log.info({ deleted, buckets: found.perBucket }, 'forgot events');
-        return { dry_run: false, matched: found.ids.length, deleted, buckets: found.perBucket };
-      },
-    },
+    actions: privacyActions({ pause, read, writer, log }),
   };
 
   controlHandler = createControlHandler(control, token);
