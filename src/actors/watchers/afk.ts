@@ -40,13 +40,10 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
   const name = opts.name ?? 'watcher-afk';
 
   return pollingWatcherChild({
+    ...opts, // probeFactory, sink, retryMs, log
     name,
     pollMs,
-    retryMs: opts.retryMs,
     clock,
-    log: opts.log,
-    probeFactory: opts.probeFactory,
-    sink: opts.sink,
     bucket: { id: bucketId, type: AFK_TYPE, client: AFK_CLIENT, hostname },
     incarnation(log) {
       const actor = createActor(afkMachine, {

@@ -64,13 +64,10 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
   const name = opts.name ?? 'watcher-window';
 
   return pollingWatcherChild({
+    ...opts, // probeFactory, sink, retryMs, log
     name,
     pollMs,
-    retryMs: opts.retryMs,
     clock,
-    log: opts.log,
-    probeFactory: opts.probeFactory,
-    sink: opts.sink,
     bucket: { id: bucketId, type: WINDOW_TYPE, client: WINDOW_CLIENT, hostname },
     incarnation() {
       let sent = 0;
