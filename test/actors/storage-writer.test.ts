@@ -158,6 +158,29 @@ describe('writes', () => {
   });
 });
 
+describe('privacy gate', () => {
+  it('judges by the bucket type after updateBucket changed it (incognito rule)', async () => {
+    const gated = await openStorageWriter(path.join(tmp.dir, 'gated.sqlite'), { log: silentLogger(), privacy: {} });
+    try {
+      await gated.submit({ kind: 'createBucket', bucket: bucket('tabs') });
+      const tab = (ts: number) => ev(ts, S, { url: 'https://x.example', title: 'x', audible: false, incognito: true });
+      // Not a browser bucket yet: the incognito flag means nothing, the event is stored (and the type cached).
+      const [kept] = await gated.submit({ kind: 'insertEvents', bucket: 'tabs', events: [tab(t('09:00:00'))] });
+      expect(kept!.id).not.toBeNull();
+      await gated.submit({ kind: 'updateBucket', id: 'tabs', patch: { type: 'web.tab.current' } });
+      const [dropped] = await gated.submit({ kind: 'insertEvents', bucket: 'tabs', events: [tab(t('09:00:10'))] });
+      expect(dropped!.id).toBeNull();
+      expect(await gated.submit({ kind: 'heartbeat', bucket: 'tabs', event: tab(t('09:00:20')), pulsetime: S })).toBeNull();
+      // And back: once no longer a browser bucket, the event is stored again.
+      await gated.submit({ kind: 'updateBucket', id: 'tabs', patch: { type: 'currentwindow' } });
+      const [again] = await gated.submit({ kind: 'insertEvents', bucket: 'tabs', events: [tab(t('09:00:30'))] });
+      expect(again!.id).not.toBeNull();
+    } finally {
+      await gated.close();
+    }
+  });
+});
+
 describe('writer port', () => {
   it('holds ops while no writer is attached and retries ops of an aborted incarnation', async () => {
     const port = createWriterPort(5_000);

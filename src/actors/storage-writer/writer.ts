@@ -5,7 +5,6 @@ import type { PrivacyConfig } from '../../privacy/filters.js';
 import { WriterOutcomeUnknown, WriterUnavailable, type WriteOp, type WriteResult, type Writer } from './ops.js';
 import type { FromThread, ToThread } from './thread.js';
 
-export { MAX_SETTING_KEY, checkSettingKey } from './engine.js';
 
 /** One open database with its writer thread. Created by the storage-writer child. */
 export interface StorageWriter extends Writer {

@@ -1,12 +1,7 @@
-import { InputError } from '../../model/errors.js';
+import { checkSettingKey } from '../../model/settings.js';
 import { drain, readJson, requireJson } from '../body.js';
 import { sendEmpty, sendJson } from '../respond.js';
 import type { Ctx } from './context.js';
-
-/** Keys of 128 characters or more are refused on every method (reference message). */
-function checkKey(key: string): void {
-  if (key.length >= 128) throw new InputError('Too long key', 400);
-}
 
 export function allSettings(ctx: Ctx): void {
   sendJson(ctx.res, 200, ctx.deps.reader.settings());
@@ -14,13 +9,13 @@ export function allSettings(ctx: Ctx): void {
 
 /** An unset key is 200 with `null` (what the web UI expects). */
 export function getSetting(ctx: Ctx, key: string): void {
-  checkKey(key);
+  checkSettingKey(key);
   const v = ctx.deps.reader.setting(key);
   sendJson(ctx.res, 200, v === undefined ? null : v);
 }
 
 export async function setSetting(ctx: Ctx, key: string): Promise<void> {
-  checkKey(key);
+  checkSettingKey(key);
   requireJson(ctx.req);
   const value = await readJson(ctx.req);
   await ctx.deps.writer.submit({ kind: 'setSetting', key, value });
@@ -28,7 +23,7 @@ export async function setSetting(ctx: Ctx, key: string): Promise<void> {
 }
 
 export async function deleteSetting(ctx: Ctx, key: string): Promise<void> {
-  checkKey(key);
+  checkSettingKey(key);
   await drain(ctx.req);
   await ctx.deps.writer.submit({ kind: 'deleteSetting', key });
   sendEmpty(ctx.res, 200);
