@@ -285,7 +285,7 @@ function urlParts(url: string): UrlParts | null {
     const u = new URL(url);
     const protocol = u.protocol.replace(/:$/, '');
     let host = u.hostname;
-    if (host.startsWith('www.')) host = host.slice(4);
+    while (host.startsWith('www.')) host = host.slice(4); // every repeated one, as ActivityWatch does
     p = { $protocol: protocol, $domain: host === '' ? protocol : host, $path: u.pathname, $params: u.search.replace(/^\?/, '') };
   } catch {
     p = null;

@@ -108,8 +108,18 @@ export class Reader {
     return r && toEvent(r);
   }
 
-  count(bucketRow: number): number {
-    return (this.stmt('SELECT count(*) AS n FROM events WHERE bucketrow = ?').get(bucketRow) as { n: number }).n;
+  /** Number of events overlapping [start, end] (the same rule as `events`; unbounded sides when null). */
+  count(bucketRow: number, opts: { start?: Micros | null; end?: Micros | null } = {}): number {
+    const start = opts.start ?? null, end = opts.end ?? null;
+    if (start === null && end === null) {
+      return (this.stmt('SELECT count(*) AS n FROM events WHERE bucketrow = ?').get(bucketRow) as { n: number }).n;
+    }
+    if (start !== null && end !== null && start > end) return 0;
+    return (
+      this.stmt('SELECT count(*) AS n FROM events WHERE bucketrow = @row AND starttime <= @end AND endtime >= @start').get({
+        row: bucketRow, start: start ?? Number.MIN_SAFE_INTEGER, end: end ?? Number.MAX_SAFE_INTEGER,
+      }) as { n: number }
+    ).n;
   }
 
   setting(key: string): unknown {

@@ -235,7 +235,7 @@ describe('events', () => {
     }
   });
 
-  it('lists with start/end (inclusive, clipped) and limit (newest N; bad limit = none)', async () => {
+  it('lists with start/end (inclusive, clipped) and limit (newest N; negative or empty = none)', async () => {
     const id = await freshBucket();
     await h.req('POST', `/api/0/buckets/${id}/events`, {
       json: [ev('10:00:00', 60, { n: 1 }), ev('10:01:00', 60, { n: 2 }), ev('10:02:00', 60, { n: 3 }), ev('10:05:00', 10, { n: 4 })],
@@ -254,7 +254,7 @@ describe('events', () => {
     expect(r.body.map((e: any) => [e.data.n, e.duration])).toEqual([[1, 0]]);
     expect((await q('limit=2')).body.map((e: any) => e.data.n)).toEqual([4, 3]);
     expect((await q('limit=0')).body).toEqual([]);
-    for (const bad of ['limit=-1', 'limit=abc', 'limit=']) expect((await q(bad)).body.length, bad).toBe(4);
+    for (const none of ['limit=-1', 'limit=']) expect((await q(none)).body.length, none).toBe(4);
     expect((await q('start=2024-05-01T11:00:00Z&end=2024-05-01T10:00:00Z')).body).toEqual([]);
   });
 
@@ -267,12 +267,37 @@ describe('events', () => {
     }
   });
 
-  it('counts all events (start/end ignored, as the reference)', async () => {
+  it('refuses a limit that is not an integer with 400 naming it', async () => {
     const id = await freshBucket();
-    await h.req('POST', `/api/0/buckets/${id}/events`, { json: [ev('10:00:00', 1), ev('11:00:00', 1)] });
-    const r = await h.req('GET', `/api/0/buckets/${id}/events/count?start=2024-05-01T10:30:00Z`);
-    expect(r.status).toBe(200);
-    expect(r.text).toBe('2');
+    for (const bad of ['abc', '1.5', '2x', '1e3']) {
+      const r = await h.req('GET', `/api/0/buckets/${id}/events?limit=${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.message).toMatch(/limit/);
+    }
+  });
+
+  it('counts the events overlapping start/end (same rule as listing); a bad bound is 400', async () => {
+    const id = await freshBucket();
+    await h.req('POST', `/api/0/buckets/${id}/events`, { json: [ev('10:00:00', 1), ev('11:00:00', 1), ev('12:00:00', 60)] });
+    const count = async (q: string) => {
+      const r = await h.req('GET', `/api/0/buckets/${id}/events/count${q}`);
+      expect(r.status, q).toBe(200);
+      return JSON.parse(r.text) as number;
+    };
+    expect(await count('')).toBe(3);
+    expect(await count('?start=2024-05-01T10:30:00Z')).toBe(2);
+    expect(await count('?end=2024-05-01T10:30:00Z')).toBe(1);
+    // Touching counts: the 12:00 event ends at 12:01.
+    expect(await count('?start=2024-05-01T12:01:00Z')).toBe(1);
+    expect(await count('?start=2024-05-01T10:30:00Z&end=2024-05-01T11:00:00Z')).toBe(1);
+    expect(await count('?start=2024-05-01T13:00:00Z&end=2024-05-01T10:00:00Z')).toBe(0);
+    // Names the JS client once sent are not bounds (ignored by every server).
+    expect(await count('?starttime=2024-05-01T10:30:00Z')).toBe(3);
+    for (const [p, name] of [['start=garbage', 'starttime'], ['end=2024-05-01T10:00:00', 'endtime']]) {
+      const r = await h.req('GET', `/api/0/buckets/${id}/events/count?${p}`);
+      expect(r.status, p).toBe(400);
+      expect(r.body.message).toMatch(new RegExp(`Failed to parse ${name}`));
+    }
   });
 
   it('deletes an event (200 even when absent; ids never reused)', async () => {

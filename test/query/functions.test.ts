@@ -421,6 +421,8 @@ describe('split_url_events (§6.11)', () => {
     ['file:///home/user/document.pdf', { $protocol: 'file', $domain: 'file', $path: '/home/user/document.pdf', $params: '' }],
     ['about:blank', { $protocol: 'about', $domain: 'about', $path: 'blank', $params: '' }],
     ['HTTPS://WWW.Example.COM', { $protocol: 'https', $domain: 'example.com', $path: '/', $params: '' }],
+    ['https://www.www.www.example.com/a', { $protocol: 'https', $domain: 'example.com', $path: '/a', $params: '' }],
+    ['https://wwww.example.com/', { $protocol: 'https', $domain: 'wwww.example.com', $path: '/', $params: '' }],
     ['not a url', null],
   ];
   for (const [url, added] of cases) {

@@ -19,24 +19,27 @@ function timeParam(params: URLSearchParams, name: 'start' | 'end'): Micros | nul
   }
 }
 
-/** `limit`: a non-negative integer; anything else (absent, -1, "abc") means no limit. */
+/** `limit`: an integer; absent, empty or negative (the web UI sends -1) means no limit, anything else is 400. */
 function limitParam(params: URLSearchParams): number | null {
   const v = params.get('limit');
-  return v !== null && /^[0-9]{1,15}$/.test(v) ? Number(v) : null;
+  if (v === null || v === '') return null;
+  if (!/^-?[0-9]{1,15}$/.test(v)) throw new InputError(`limit '${v}' must be an integer (negative: no limit)`, 400);
+  const n = Number(v);
+  return n < 0 ? null : n;
 }
 
+/** Events overlapping the `start`/`end` window of the request, clipped to it, newest first. */
 export function listEvents(ctx: Ctx, bid: string): void {
   const b = bucketOr404(ctx.deps.reader, bid);
-  const start = timeParam(ctx.params, 'start');
-  const end = timeParam(ctx.params, 'end');
-  const events = ctx.deps.reader.events(b.row, { start, end, limit: limitParam(ctx.params) });
+  const window = { start: timeParam(ctx.params, 'start'), end: timeParam(ctx.params, 'end') };
+  const events = ctx.deps.reader.events(b.row, { ...window, limit: limitParam(ctx.params) });
   sendJson(ctx.res, 200, events.map(eventToJson));
 }
 
-/** All events of the bucket (start/end are ignored, as in the reference server). */
+/** Number of events overlapping the `start`/`end` window (the same rule as listing), as the Python server counts. */
 export function countEvents(ctx: Ctx, bid: string): void {
   const b = bucketOr404(ctx.deps.reader, bid);
-  sendJson(ctx.res, 200, ctx.deps.reader.count(b.row));
+  sendJson(ctx.res, 200, ctx.deps.reader.count(b.row, { start: timeParam(ctx.params, 'start'), end: timeParam(ctx.params, 'end') }));
 }
 
 export function getEvent(ctx: Ctx, bid: string, eid: string): void {
