@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deliverer } from '../../src/actors/heartbeat-queue/deliver.js';
 import { parseItem, type QueueItem } from '../../src/actors/heartbeat-queue/items.js';
@@ -26,12 +27,17 @@ function flakyDeliverer() {
       if (down) return { finished: 0, dropped: 0, error: new Error('down') };
       // Finish only a prefix of each run, as the writer may.
       const n = Math.max(1, Math.floor(items.length / 2));
-      for (const it of items.slice(0, n)) taken.push((it.item as unknown as { event: { data: { i: number } } }).event.data.i);
+      for (const { item } of items.slice(0, n)) if (item.kind === 'heartbeat') taken.push(item.event.data.i as number);
       return { finished: n, dropped: 0 };
     },
   };
   return { d, taken, up: () => (down = false), attempts: () => attempts };
 }
+
+/** Unexpected in these tests: fails them (as an unhandled rejection). */
+const noFatal = (err: unknown) => {
+  throw err;
+};
 
 function setup(maxItems: number, minSeq = 0) {
   const tmp = tempDir();
@@ -44,7 +50,7 @@ describe('heartbeat queue', () => {
   it('holds writes while the destination is down, then delivers all of them in order', async () => {
     const { store } = setup(100);
     const f = flakyDeliverer();
-    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), maxItems: 100, retry: { initialMs: 5, maxMs: 20 } });
+    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100, retry: { initialMs: 5, maxMs: 20 } });
     cleanups.push(async () => {
       await q.stop();
       store.close();
@@ -63,7 +69,7 @@ describe('heartbeat queue', () => {
   it('refuses new writes when full (never drops accepted ones) and warns near the bound', async () => {
     const { store } = setup(10);
     const f = flakyDeliverer();
-    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), maxItems: 10, retry: { initialMs: 5, maxMs: 20 } });
+    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 10, retry: { initialMs: 5, maxMs: 20 } });
     cleanups.push(async () => {
       await q.stop();
       store.close();
@@ -83,7 +89,7 @@ describe('heartbeat queue', () => {
   it('keeps accepted writes across a restart, and its sequence never falls below what was applied', async () => {
     const { file, store } = setup(100);
     const f = flakyDeliverer();
-    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), maxItems: 100 });
+    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100 });
     const last = await q.accept(hb(1));
     await q.accept(hb(2));
     await q.stop();
@@ -101,7 +107,7 @@ describe('heartbeat queue', () => {
   it('refuses writes into unknown buckets unless their creation is queued', async () => {
     const { store } = setup(100);
     const f = flakyDeliverer();
-    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), maxItems: 100, bucketKnown: () => false });
+    const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100, bucketKnown: () => false });
     cleanups.push(async () => {
       await q.stop();
       store.close();
@@ -109,5 +115,66 @@ describe('heartbeat queue', () => {
     await expect(q.accept(hb(1))).rejects.toMatchObject({ status: 404 });
     await q.accept(parseItem('createBucket', { bucket: 'b', type: 't', client: 'c', hostname: 'h' }));
     await expect(q.accept(hb(1))).resolves.toBeGreaterThan(0);
+  });
+
+  it('a delivery loop that fails stops, reports it once and refuses writes; nothing accepted is lost', async () => {
+    const { file, store } = setup(100);
+    const fatal: unknown[] = [];
+    let calls = 0;
+    const broken: Deliverer = {
+      async deliver() {
+        calls++;
+        throw new TypeError('deliverer bug');
+      },
+    };
+    const q = createHeartbeatQueue({ store, deliverer: broken, log: silentLogger(), onFatal: (e) => fatal.push(e), maxItems: 100 });
+    await q.accept(hb(1));
+    await q.drain(50);
+    for (let i = 0; i < 100 && fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(fatal).toHaveLength(1);
+    expect((fatal[0] as Error).message).toBe('deliverer bug');
+    await expect(q.accept(hb(2))).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/delivery stopped.*deliverer bug/) });
+    expect(q.status()).toMatchObject({ depth: 1, lastError: 'deliverer bug' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toBe(1); // the loop is really over, not retrying behind the refusal
+    await q.stop();
+    store.close();
+    const again = openQueueStore(file, 0);
+    expect(again.depth).toBe(1);
+    again.close();
+  });
+
+  it('starts on a large backlog without reading it whole, sets a damaged row aside and delivers the rest', async () => {
+    const { file, store } = setup(5_000);
+    await Promise.all(Array.from({ length: 1_200 }, (_, i) => store.append(hb(i))));
+    await store.append(parseItem('createBucket', { bucket: 'late', type: 't', client: 'c', hostname: 'h' }));
+    store.close();
+    const raw = new Database(file);
+    const damaged = (raw.prepare('SELECT seq FROM items ORDER BY seq LIMIT 1 OFFSET 700').get() as { seq: number }).seq;
+    raw.prepare("UPDATE items SET body = '{\"kind\":\"heartb' WHERE seq = ?").run(damaged);
+    raw.close();
+
+    const reopened = openQueueStore(file, 0);
+    const f = flakyDeliverer();
+    const q = createHeartbeatQueue({ store: reopened, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 5_000, bucketKnown: () => false, retry: { initialMs: 5, maxMs: 20 } });
+    cleanups.push(async () => {
+      await q.stop();
+      reopened.close();
+    });
+    // The damaged row lies beyond the first batch: not parsed (so not yet found) while nothing was delivered.
+    await new Promise((r) => setTimeout(r, 30));
+    expect(q.status()).toMatchObject({ depth: 1_201, lastError: 'down' });
+    expect(q.status().unreadable).toBeUndefined();
+    // The creation queued at the end of the backlog is known all the same.
+    await expect(q.accept(parseItem('heartbeat', { bucket: 'late', pulsetime: 1, event: { timestamp: '2024-01-02T00:00:00Z', data: { i: -1 } } }))).resolves.toBeGreaterThan(0);
+    await expect(q.accept(parseItem('heartbeat', { bucket: 'early', pulsetime: 1, event: { timestamp: '2024-01-02T00:00:00Z', data: {} } }))).rejects.toMatchObject({ status: 404 });
+    f.up();
+    expect(await q.drain(10_000)).toBe(true);
+    const want = Array.from({ length: 1_200 }, (_, i) => i).filter((i) => i !== 700);
+    expect(f.taken).toEqual([...want, -1]);
+    expect(q.status()).toMatchObject({ depth: 0, unreadable: 1, lastError: null });
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT seq, error FROM unreadable').all()).toEqual([{ seq: damaged, error: expect.stringMatching(/JSON/) }]);
+    check.close();
   });
 });

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBJECTS, type Reply } from '../../src/bus/subjects.js';
+import { daemonPaths } from '../../src/config/paths.js';
 import type { Daemon } from '../../src/daemon.js';
 import { openReadonly } from '../../src/storage/open.js';
 import { Reader } from '../../src/storage/read.js';
@@ -120,6 +122,36 @@ describe('bus → queue → writer', () => {
     const want = expectedEvents(acked, 2e6);
     await waitFor('all delivered', () => storedEvents('nats-kill').length === want.length && storedEvents('nats-kill').at(-1)!.duration === want.at(-1)!.duration);
     expect(storedEvents('nats-kill')).toEqual(want);
+    await l.close();
+  });
+
+  it('crashes and restarts the queue when its delivery loop dies (queue file damaged); writes flow again', async () => {
+    const l = link(daemon.bus);
+    expect(await createBucket(l, 'loop-death')).toMatchObject({ ok: true });
+    const bucketStored = () => {
+      const r = new Reader(openReadonly(path.join(tmp.dir, 'sqlite-testing.db')));
+      try {
+        return r.bucket('loop-death') !== undefined;
+      } finally {
+        r.db.close();
+      }
+    };
+    await waitFor('bucket delivered', bucketStored);
+    const before = daemon.supervisor.status().find((c) => c.name === 'queue')!;
+    expect(before.state).toBe('running');
+    // The queue's table vanishes under it: its next read fails, and no retry can help.
+    const raw = new Database(daemonPaths({ dataDir: tmp.dir, testing: true }).queue);
+    raw.exec('DROP TABLE items');
+    raw.close();
+    const after = await waitFor('queue restarted', () => {
+      const s = daemon.supervisor.status().find((c) => c.name === 'queue')!;
+      return s.state === 'running' && s.restarts > before.restarts ? s : undefined;
+    });
+    expect(after.lastError).toMatch(/no such table/);
+    const acked = await produce(l, 'loop-death', heartbeatSeries(20, T0, 'ld'), 2);
+    const want = expectedEvents(acked, 2e6);
+    await waitFor('delivered after the restart', () => storedEvents('loop-death').length === want.length && storedEvents('loop-death').at(-1)!.duration === want.at(-1)!.duration);
+    expect(storedEvents('loop-death')).toEqual(want);
     await l.close();
   });
 });

@@ -41,12 +41,14 @@ export function heartbeatQueueChild(opts: HeartbeatQueueChildOptions): ChildSpec
     restart: 'permanent',
     shutdownTimeoutMs: drainTimeoutMs + 2_000,
     async start(ctx) {
-      const store = openQueueStore(opts.file, opts.forwardUrl ? 0 : opts.appliedSeq());
+      const store = openQueueStore(opts.file, opts.forwardUrl ? 0 : opts.appliedSeq(), ctx.log);
       const deliverer = opts.forwardUrl ? forwardDeliverer(opts.forwardUrl, ctx.log, new Map()) : writerDeliverer(opts.writer, ctx.log);
       const queue = createHeartbeatQueue({
         store,
         deliverer,
         log: ctx.log,
+        // A dead loop would leave the child running while it acknowledges writes it never delivers.
+        onFatal: (err) => ctx.crash(err),
         maxItems: opts.maxItems,
         bucketKnown: opts.forwardUrl ? undefined : opts.bucketExists,
       });

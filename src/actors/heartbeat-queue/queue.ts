@@ -8,6 +8,11 @@ export interface QueueOptions {
   store: QueueStore;
   deliverer: Deliverer;
   log: Logger;
+  /**
+   * The delivery loop failed (an error no retry can help, e.g. the queue file cannot be read):
+   * it has stopped and writes are refused. The owner should crash so it is restarted.
+   */
+  onFatal(err: unknown): void;
   /** Bound on queued items; beyond it new writes are refused (the producer keeps them), never dropped. */
   maxItems: number;
   /** Whether a bucket exists or is being created (local mode refuses writes into unknown buckets). */
@@ -37,13 +42,14 @@ export function createHeartbeatQueue(opts: QueueOptions): HeartbeatQueue {
   const { store, deliverer, log } = opts;
   const batchSize = opts.batchSize ?? 500;
   const retry = opts.retry ?? { initialMs: 50, maxMs: 5_000 };
-  const creating = new Set<string>(); // buckets whose creation is queued but not yet delivered
-  for (const { item } of store.peek(Number.MAX_SAFE_INTEGER)) if (item.kind === 'createBucket') creating.add(item.bucket);
+  // Buckets whose creation is queued but not yet delivered (the backlog is read in batches, never whole).
+  const creating = new Set<string>(store.queuedCreates());
 
   let running = true;
   let wake: (() => void) | null = null;
   let delivered = 0, dropped = 0, retries = 0;
   let lastError: string | null = null;
+  let failed: Error | null = null;
   let drained: (() => void)[] = [];
   let warned = false;
 
@@ -87,10 +93,16 @@ export function createHeartbeatQueue(opts: QueueOptions): HeartbeatQueue {
       }
     }
   }
-  const loopDone = loop().catch((err) => log.error({ err }, 'heartbeat queue loop failed'));
+  const loopDone = loop().catch((err: unknown) => {
+    running = false;
+    failed = err instanceof Error ? err : new Error(String(err));
+    log.error({ err }, 'heartbeat queue delivery loop failed');
+    opts.onFatal(failed);
+  });
 
   return {
     async accept(item) {
+      if (failed) throw new InputError(`heartbeat queue delivery stopped (${failed.message}); retry`, 503);
       if (!running) throw new InputError('heartbeat queue is shutting down; retry', 503);
       const depth = store.depth;
       if (depth >= opts.maxItems) throw new InputError(`heartbeat queue is full (${depth} items); retry later`, 503);
@@ -133,7 +145,8 @@ export function createHeartbeatQueue(opts: QueueOptions): HeartbeatQueue {
         delivered,
         dropped,
         retries,
-        lastError,
+        lastError: failed ? failed.message : lastError,
+        ...(store.unreadable > 0 ? { unreadable: store.unreadable } : {}),
       };
     },
   };

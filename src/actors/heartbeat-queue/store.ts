@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from '../../log.js';
 import type { QueueItem } from './items.js';
 
 export interface StoredItem {
@@ -15,8 +16,15 @@ export interface StoredItem {
  */
 export interface QueueStore {
   append(item: QueueItem): Promise<number>;
-  /** The oldest items, in sequence order. */
+  /**
+   * The oldest items, in sequence order. A row that no longer parses (a damaged file) can never be
+   * delivered: it is moved to the table `unreadable` of the same file, logged, and skipped.
+   */
   peek(limit: number): StoredItem[];
+  /** Buckets whose creation is queued, read without loading the backlog. */
+  queuedCreates(): string[];
+  /** Rows set aside as unreadable since this store was opened. */
+  readonly unreadable: number;
   /** Forget delivered items up to and including `seq`. */
   removeThrough(seq: number): void;
   readonly depth: number;
@@ -24,14 +32,15 @@ export interface QueueStore {
   close(): void;
 }
 
-export function openQueueStore(file: string, minSeq: number): QueueStore {
+export function openQueueStore(file: string, minSeq: number, log?: Logger): QueueStore {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE IF NOT EXISTS items (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL)`);
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS unreadable (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, received INTEGER NOT NULL, error TEXT NOT NULL)`);
   // Sequence numbers must keep rising past what the storage writer has applied, even if this
   // file was lost: the writer skips any seq it has seen.
   const max = (db.prepare('SELECT max(seq) AS m FROM items').get() as { m: number | null }).m ?? 0;
@@ -42,6 +51,17 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
   const insert = db.prepare('INSERT INTO items (body, received) VALUES (?, ?)');
   const peek = db.prepare('SELECT seq, body FROM items ORDER BY seq LIMIT ?');
   const remove = db.prepare('DELETE FROM items WHERE seq <= ?');
+  const creates = db
+    .prepare(
+      `SELECT DISTINCT json_extract(body, '$.bucket') FROM items
+       WHERE (CASE WHEN json_valid(body) THEN json_extract(body, '$.kind') END) = 'createBucket'`,
+    )
+    .pluck(true);
+  const setAside = db.transaction((seq: number, error: string) => {
+    db.prepare('INSERT OR REPLACE INTO unreadable SELECT seq, body, received, ? FROM items WHERE seq = ?').run(error, seq);
+    return db.prepare('DELETE FROM items WHERE seq = ?').run(seq).changes;
+  });
+  let unreadable = 0;
   let depth = (db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n;
 
   let pending: { item: QueueItem; resolve: (seq: number) => void; reject: (e: unknown) => void }[] = [];
@@ -75,7 +95,22 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
       });
     },
     peek(limit) {
-      return (peek.all(limit) as { seq: number; body: string }[]).map((r) => ({ seq: r.seq, item: JSON.parse(r.body) as QueueItem }));
+      const out: StoredItem[] = [];
+      for (const r of peek.all(limit) as { seq: number; body: string }[]) {
+        try {
+          out.push({ seq: r.seq, item: JSON.parse(r.body) as QueueItem });
+        } catch (err) {
+          const error = (err as Error).message;
+          depth -= setAside(r.seq, error);
+          unreadable++;
+          log?.error({ seq: r.seq, file, error }, 'unreadable queue item set aside (table "unreadable")');
+        }
+      }
+      return out;
+    },
+    queuedCreates: () => creates.all() as string[],
+    get unreadable() {
+      return unreadable;
     },
     removeThrough(seq) {
       depth -= remove.run(seq).changes;
