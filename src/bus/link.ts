@@ -9,7 +9,7 @@ import type { Reply } from './subjects.js';
  * and the caller retries.
  */
 export interface BusLink {
-  /** Resolves with the connection once it is first established (retrying until `signal` aborts). */
+  /** Resolves with the connection once it is first established (retrying until closed or `signal` aborts). */
   connection(): Promise<NatsConnection>;
   /** Request/reply with a JSON payload; throws on timeout or when no responder is there. */
   request<T = Reply>(subject: string, payload: unknown, timeoutMs?: number): Promise<T>;
@@ -21,24 +21,39 @@ export interface BusLink {
 export function createBusLink(creds: BusCredentials, opts: { name: string; log: Logger; signal?: AbortSignal }): BusLink {
   let nc: NatsConnection | null = null;
   let connecting: Promise<NatsConnection> | null = null;
-  let closed = false;
   let connected = false;
+  // Aborted by close() or by the owner's signal: stop waiting for the first connection.
+  const stopped = new AbortController();
+  if (opts.signal?.aborted) stopped.abort();
+  else opts.signal?.addEventListener('abort', () => stopped.abort(), { once: true });
+  const gaveUp = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error('bus link closed'));
+    if (stopped.signal.aborted) fail();
+    else stopped.signal.addEventListener('abort', fail, { once: true });
+  });
+  gaveUp.catch(() => undefined);
 
-  const establish = async (): Promise<NatsConnection> => {
-    let delay = 100;
-    for (;;) {
-      if (closed || opts.signal?.aborted) throw new Error('bus link closed');
-      try {
-        const c = await connect({
-          servers: creds.url,
-          user: creds.user,
-          pass: creds.pass,
-          name: opts.name,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 100,
-          reconnectJitter: 50,
-          pingInterval: 5_000,
-        });
+  const dial = (): Promise<NatsConnection> =>
+    // waitOnFirstConnect: the client retries the first connection like a reconnect (forever, with
+    // maxReconnectAttempts -1) instead of failing when nats-server is not up yet. It cannot be
+    // cancelled: a link closed before then closes the connection as soon as it is made.
+    connect({
+      servers: creds.url,
+      user: creds.user,
+      pass: creds.pass,
+      name: opts.name,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      reconnectJitter: 50,
+      pingInterval: 5_000,
+    }).then(
+      (c) => {
+        if (stopped.signal.aborted) {
+          void c.close();
+          throw new Error('bus link closed');
+        }
+        nc = c;
         connected = true;
         void (async () => {
           for await (const s of c.status()) {
@@ -49,19 +64,18 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
         })();
         void c.closed().then(() => (connected = false));
         return c;
-      } catch (err) {
-        opts.log.debug({ err: (err as Error).message }, 'bus not reachable yet');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 2_000);
-      }
-    }
-  };
+      },
+      (err: unknown) => {
+        connecting = null; // the next call dials again
+        throw err;
+      },
+    );
 
   const link: BusLink = {
     connection() {
       if (nc) return Promise.resolve(nc);
-      connecting ??= establish().then((c) => (nc = c));
-      return connecting;
+      connecting ??= dial();
+      return Promise.race([connecting, gaveUp]);
     },
     async request<T>(subject: string, payload: unknown, timeoutMs = 5_000): Promise<T> {
       const c = await link.connection();
@@ -91,8 +105,8 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
       return connected;
     },
     async close() {
-      closed = true;
-      const c = nc ?? (connecting ? await connecting.catch(() => null) : null);
+      stopped.abort();
+      const c = nc;
       if (c && !c.isClosed()) await c.drain().catch(() => c.close());
     },
   };

@@ -29,7 +29,7 @@ export const NATS_MISSING =
 
 /**
  * A daemon killed with SIGKILL cannot stop its nats-server; the next start finds it through the
- * pid file and ends it, so the port and the JetStream store are free again.
+ * pid file and ends it, so the port is free again.
  */
 function killLeftover(pidFile: string): void {
   let pid: number;
@@ -60,10 +60,8 @@ function killLeftover(pidFile: string): void {
   fs.rmSync(pidFile, { force: true });
 }
 
-/** Writes the server config: loopback only, JetStream stored in the data dir, password auth. */
+/** Writes the server config: loopback only, password auth; no JetStream (nothing uses streams). */
 function writeConfig(dir: string, port: number, user: string, pass: string): string {
-  const jsDir = path.join(dir, 'jetstream');
-  fs.mkdirSync(jsDir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'nats.conf');
   const q = (s: string) => JSON.stringify(s);
   writePrivate(
@@ -71,7 +69,6 @@ function writeConfig(dir: string, port: number, user: string, pass: string): str
     [
       `listen: ${q(`127.0.0.1:${port}`)}`,
       `server_name: sundial`,
-      `jetstream { store_dir: ${q(jsDir)} }`,
       `authorization { users: [ { user: ${q(user)}, password: ${q(pass)} } ] }`,
       '',
     ].join('\n'),
@@ -108,8 +105,7 @@ async function waitUntilAnswers(port: number, signal: AbortSignal, timeoutMs = 1
 }
 
 /**
- * The embedded bus: a supervised nats-server child bound to 127.0.0.1 with JetStream on and a
- * generated password, so other local users cannot publish. A hung server (no INFO within the
+ * The embedded bus: a supervised nats-server child bound to 127.0.0.1 with a generated password, so other local users cannot publish. A hung server (no INFO within the
  * ping timeout) counts as crashed, as does an exit.
  */
 export async function natsServerChild(opts: { busDir: string; binary: string }): Promise<{ spec: ChildSpec; url: string; user: string; pass: string }> {

@@ -4,7 +4,7 @@ import type { Writer } from '../actors/storage-writer/ops.js';
 import type { Logger } from '../log.js';
 import { InputError } from '../model/errors.js';
 import type { Reader } from '../storage/read.js';
-import type { ApiDeps, Ctx, QueryService, ServerInfo } from './api0/context.js';
+import type { ApiDeps, Ctx, ServerInfo } from './api0/context.js';
 import { noRoute, route } from './api0/router.js';
 import {
   API_KEY_MESSAGE,
@@ -33,7 +33,7 @@ export interface HttpServerOptions {
   corsRegex?: string[];
   /** When set (non-empty), /api/ requests need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
-  query?: QueryService;
+  query?: ApiDeps['query'];
   /** Handles /api/control/... (local CLI only: no CORS, ever). Returns false when it has no such route. */
   control?: ControlHandler;
   /** The daemon's JSON log file, served newest first at GET /api/0/log. */

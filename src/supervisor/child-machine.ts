@@ -1,6 +1,7 @@
 import { assign, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { Logger } from '../log.js';
 import type { ChildContext, ChildHandle, ChildSpec, ChildState } from './types.js';
+import { TIMEOUT, within } from './within.js';
 
 /** Limits resolved from `SupervisorOptions` (defaults filled in). */
 export interface ChildLimits {
@@ -62,21 +63,6 @@ export const errorMessage = (err: unknown): string =>
   err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 
 const shutdownTimeout = (spec: ChildSpec): number => spec.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-
-const TIMEOUT = Symbol('timeout');
-
-/** Settles with the promise's value, or TIMEOUT after `ms`; never rejects (a rejection gives `onError`). */
-async function within<T>(p: PromiseLike<T> | T, ms: number): Promise<T | typeof TIMEOUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([Promise.resolve(p), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Calls `fn` and turns a synchronous throw into a rejection. */
 function attempt<T>(fn: () => PromiseLike<T> | T): Promise<T> {

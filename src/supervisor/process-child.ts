@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, errorMessage } from './child-machine.js';
 import type { ChildContext, ChildHandle, ChildSpec, RestartPolicy } from './types.js';
+import { TIMEOUT, within } from './within.js';
 
 export interface ProcessChildOptions {
   name: string;
@@ -60,19 +61,6 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 const describeExit = (e: Exit): string =>
   e.signal ? `killed by signal ${e.signal}` : `exited with code ${e.code}`;
-
-/** Waits for `p`, at most `ms`; true when it settled in time. */
-async function waitAtMost(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * A supervised OS process. `start` spawns it (stdio piped; stdout and stderr lines logged at
@@ -162,7 +150,7 @@ async function startProcess(opts: ProcessChildOptions, shutdownTimeoutMs: number
   const kill = async () => {
     expected = true;
     signalProcess('SIGKILL');
-    await waitAtMost(exited, REAP_TIMEOUT_MS);
+    await within(exited, REAP_TIMEOUT_MS);
   };
 
   try {
@@ -196,7 +184,7 @@ async function startProcess(opts: ProcessChildOptions, shutdownTimeoutMs: number
       expected = true;
       if (exitInfo) return;
       signalProcess('SIGTERM');
-      if (await waitAtMost(exited, shutdownTimeoutMs)) return;
+      if ((await within(exited, shutdownTimeoutMs)) !== TIMEOUT) return;
       log.warn({ timeoutMs: shutdownTimeoutMs }, 'process ignored SIGTERM; sending SIGKILL');
       await kill();
     },

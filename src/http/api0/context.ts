@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Writer } from '../../actors/storage-writer/ops.js';
 import type { Logger } from '../../log.js';
+import type { QueryService } from '../../query/service.js';
 import { InputError, notFound } from '../../model/errors.js';
 import type { BucketRow, Reader } from '../../storage/read.js';
 
@@ -10,17 +11,14 @@ export interface ServerInfo {
   deviceId: string;
 }
 
-export interface QueryService {
-  run(body: unknown): Promise<unknown[]>;
-}
-
 /** What the /api/0 handlers need. */
 export interface ApiDeps {
   reader: Reader;
   writer: Writer;
   info: ServerInfo;
   testing: boolean;
-  query?: QueryService;
+  /** Only running queries; the owner of the service closes it. */
+  query?: Pick<QueryService, 'run'>;
   logFile?: string;
   log: Logger;
 }
