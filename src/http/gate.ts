@@ -3,7 +3,7 @@ import type http from 'node:http';
 
 /**
  * Request gating before routing, in the reference server's order:
- * CORS → Host header → API key → route (shared/reference/rest-api.md §2).
+ * CORS → Host header → API key → route.
  */
 
 /** Origins always allowed as regexes: the official Chrome extension and every Firefox extension. */

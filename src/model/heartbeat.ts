@@ -2,7 +2,7 @@ import { endOf, jsonEqual, type Event } from './event.js';
 import type { Micros } from './time.js';
 
 /**
- * The heartbeat merge rule (shared/reference/heartbeats.md §2): merge iff the data is equal,
+ * The heartbeat merge rule (as ActivityWatch's): merge iff the data is equal,
  * the heartbeat does not start before the last event, and it starts no later than
  * last end + pulsetime (inclusive). A merge only ever extends the last event.
  * Returns the merged event (keeping last's id and start), or null when the heartbeat stands alone.

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { ProbeUnavailableError, type Probe, type ProbeFactory } from './types.js';
+import { ProbeUnavailableError, type Probe } from './types.js';
 
 export * from './types.js';
 
@@ -59,9 +59,6 @@ export async function openProbe(opts: { log?: Logger; where?: ProbeEnvironment; 
     }
   }
 }
-
-/** A factory for watchers: each call opens a fresh probe for the current environment. */
-export const defaultProbeFactory = (opts: { log?: Logger } = {}): ProbeFactory => () => openProbe(opts);
 
 function wrapNative<T>(open: () => T, what: string): T {
   try {

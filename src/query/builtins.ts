@@ -85,7 +85,7 @@ function filterKeyvals(evs: QEvent[], key: string, values: unknown[], keep: bool
   });
 }
 
-export function parseInterval(text: Value): { start: Micros; end: Micros } {
+function parseInterval(text: Value): { start: Micros; end: Micros } {
   if (typeof text !== 'string') throw new QueryError('TimeIntervalError', 'TIMEINTERVAL must be a string "start/end"');
   const parts = text.split('/');
   if (parts.length !== 2) throw new QueryError('TimeIntervalError', `invalid time interval ${JSON.stringify(text)}`);
@@ -272,13 +272,6 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
   };
   return new Map(Object.entries(fns).map(([name, impl]) => [name, new QFunc(name, impl)]));
 }
-
-export const BUILTIN_NAMES = Object.freeze([
-  'query_bucket', 'query_bucket_eventcount', 'query_bucket_names', 'find_bucket', 'filter_keyvals', 'exclude_keyvals',
-  'filter_keyvals_regex', 'filter_period_intersect', 'limit_events', 'flood', 'merge_events_by_keys',
-  'chunk_events_by_key', 'concat', 'period_union', 'union_no_overlap', 'sort_by_timestamp', 'sort_by_duration',
-  'sum_durations', 'categorize', 'tag', 'split_url_events', 'simplify_window_titles', 'contains', 'print', 'nop',
-]);
 
 function describeValue(v: Value): string {
   if (v instanceof QFunc) return `<function ${v.name}>`;

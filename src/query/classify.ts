@@ -3,7 +3,7 @@ import { compileRegex } from './regex.js';
 import { QDict, QEvent, QueryError, type Value } from './values.js';
 
 /**
- * `categorize` and `tag` (query2.md §5.5). Rules are validated before any event is looked at.
+ * `categorize` and `tag`. Rules are validated before any event is looked at.
  * Results are cached per distinct event data: by object identity across queries of this thread
  * (the SQLite source shares one frozen data object per distinct stored data text), and by
  * canonical JSON within one call.
@@ -19,7 +19,7 @@ interface Rule {
 
 const bad = (msg: string): QueryError => new QueryError('InvalidFunctionParameters', msg);
 
-export function parseRule(v: Value, where: string): Rule {
+function parseRule(v: Value, where: string): Rule {
   if (!(v instanceof QDict)) throw bad(`${where}: a rule must be a dict`);
   const m = v.map;
   const type = m.get('type');
@@ -42,7 +42,7 @@ export function parseRule(v: Value, where: string): Rule {
   return { re: compileRegex(pattern, ic === true), selectKeys };
 }
 
-export function ruleMatches(rule: Rule, data: EventData): boolean {
+function ruleMatches(rule: Rule, data: EventData): boolean {
   const re = rule.re;
   if (!re) return false;
   if (rule.selectKeys) {

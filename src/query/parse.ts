@@ -1,6 +1,6 @@
 import { QueryError, type Pos } from './values.js';
 
-/** Lexer and parser of the query2 language (reference dialect, shared/reference/query2.md §2–3). */
+/** Lexer and parser of the query2 language (the dialect of ActivityWatch's aw-server-rust). */
 
 export type TokType = 'ident' | 'kw' | 'bool' | 'str' | 'num' | 'op' | 'punct' | 'eof';
 

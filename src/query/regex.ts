@@ -25,8 +25,6 @@ export function compileRegex(pattern: string, ignoreCase = false): RegExp {
   return re;
 }
 
-export const regexCacheSize = (): number => cache.size;
-
 function translate(pattern: string, ignoreCase: boolean): RegExp {
   const flags = new Set<string>();
   if (ignoreCase) flags.add('i');

@@ -8,8 +8,8 @@ import type { QuerySource } from './source.js';
 import { QueryError } from './values.js';
 
 /** Limits that keep one request from monopolising a worker before the timeout even starts. */
-export const MAX_TIMEPERIODS = 1000;
-export const MAX_QUERY_CHARS = 1_000_000;
+const MAX_TIMEPERIODS = 1000;
+const MAX_QUERY_CHARS = 1_000_000;
 
 export interface QueryRequest {
   periods: { start: Micros; end: Micros; text: string }[];
@@ -46,7 +46,7 @@ export function parseRequest(body: unknown): QueryRequest {
 }
 
 /** Turns an engine error into the API's InputError (400; 408 for a time-out). */
-export function toInputError(err: unknown): unknown {
+function toInputError(err: unknown): unknown {
   if (err instanceof QueryError) return new InputError(err.message, err.kind === 'Timeout' ? 408 : 400);
   if (err instanceof RangeError && /array length|string length|call stack/i.test(err.message)) {
     return new InputError(`query too large: ${err.message}`, 400);

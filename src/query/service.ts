@@ -5,7 +5,7 @@ import { parseRequest } from './run.js';
 import type { WorkerReply } from './worker.js';
 
 export { runQuery, parseRequest } from './run.js';
-export { memorySource, SqliteSource, type QuerySource, type BucketSummary } from './source.js';
+export { memorySource, SqliteSource } from './source.js';
 
 export interface QueryService {
   /** Runs a raw POST /api/0/query/ body; resolves to one result per timeperiod. Rejects with InputError. */

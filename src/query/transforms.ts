@@ -3,14 +3,14 @@ import type { Micros } from '../model/time.js';
 import { QEvent } from './values.js';
 
 /**
- * Event transforms with the reference server's semantics (shared/reference/query2.md §5).
+ * Event transforms with the semantics of ActivityWatch's server (aw-server-rust).
  * Inputs are never modified; outputs are new arrays (events themselves are immutable and shared).
  */
 
 const PULSETIME: Micros = 5_000_000;
 
 /** Stable ascending sort by start; returns the input itself when already sorted (common after flood). */
-export function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
+function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
   let sorted = true;
   for (let i = 1; i < evs.length; i++) {
     if (evs[i]!.timestamp < evs[i - 1]!.timestamp) {
@@ -295,7 +295,7 @@ function urlParts(url: string): UrlParts | null {
   return p;
 }
 
-export function splitUrlData(data: EventData): EventData {
+function splitUrlData(data: EventData): EventData {
   const url = data.url;
   if (typeof url !== 'string') return data;
   const p = urlParts(url);

@@ -1,13 +1,13 @@
 /**
- * The web UI's activity-view query (shared/reference/webui-usage.md §4.3–4.4), built the way the
+ * The ActivityWatch web UI's activity-view query, built the way the
  * UI builds it. Used by the benchmark and the end-to-end tests; also a reference for what the
  * engine must handle.
  */
 
 export type CategoryRule = [string[], { type: 'regex' | 'none'; regex?: string; ignore_case?: boolean }];
 
-/** The UI's built-in default categories (§5). */
-export const DEFAULT_CATEGORIES: CategoryRule[] = [
+/** The UI's built-in default categories. */
+const DEFAULT_CATEGORIES: CategoryRule[] = [
   [['Work'], { type: 'regex', regex: 'Google Docs|libreoffice|ReText' }],
   [['Work', 'Programming'], { type: 'regex', regex: 'GitHub|Stack Overflow|BitBucket|Gitlab|vim|Spyder|kate|Ghidra|Scite' }],
   [['Work', 'Programming', 'ActivityWatch'], { type: 'regex', regex: 'ActivityWatch|aw-', ignore_case: true }],

@@ -39,16 +39,16 @@ const noFatal = (err: unknown) => {
   throw err;
 };
 
-function setup(maxItems: number, minSeq = 0) {
+function setup() {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   const file = path.join(tmp.dir, 'queue.db');
-  return { file, store: openQueueStore(file, minSeq) };
+  return { file, store: openQueueStore(file, 0) };
 }
 
 describe('heartbeat queue', () => {
   it('holds writes while the destination is down, then delivers all of them in order', async () => {
-    const { store } = setup(100);
+    const { store } = setup();
     const f = flakyDeliverer();
     const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100, retry: { initialMs: 5, maxMs: 20 } });
     cleanups.push(async () => {
@@ -67,7 +67,7 @@ describe('heartbeat queue', () => {
   });
 
   it('refuses new writes when full (never drops accepted ones) and warns near the bound', async () => {
-    const { store } = setup(10);
+    const { store } = setup();
     const f = flakyDeliverer();
     const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 10, retry: { initialMs: 5, maxMs: 20 } });
     cleanups.push(async () => {
@@ -87,7 +87,7 @@ describe('heartbeat queue', () => {
   });
 
   it('keeps accepted writes across a restart, and its sequence never falls below what was applied', async () => {
-    const { file, store } = setup(100);
+    const { file, store } = setup();
     const f = flakyDeliverer();
     const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100 });
     const last = await q.accept(hb(1));
@@ -105,7 +105,7 @@ describe('heartbeat queue', () => {
   });
 
   it('refuses writes into unknown buckets unless their creation is queued', async () => {
-    const { store } = setup(100);
+    const { store } = setup();
     const f = flakyDeliverer();
     const q = createHeartbeatQueue({ store, deliverer: f.d, log: silentLogger(), onFatal: noFatal, maxItems: 100, bucketKnown: () => false });
     cleanups.push(async () => {
@@ -118,7 +118,7 @@ describe('heartbeat queue', () => {
   });
 
   it('a delivery loop that fails stops, reports it once and refuses writes; nothing accepted is lost', async () => {
-    const { file, store } = setup(100);
+    const { file, store } = setup();
     const fatal: unknown[] = [];
     let calls = 0;
     const broken: Deliverer = {
@@ -145,7 +145,7 @@ describe('heartbeat queue', () => {
   });
 
   it('starts on a large backlog without reading it whole, sets a damaged row aside and delivers the rest', async () => {
-    const { file, store } = setup(5_000);
+    const { file, store } = setup();
     await Promise.all(Array.from({ length: 1_200 }, (_, i) => store.append(hb(i))));
     await store.append(parseItem('createBucket', { bucket: 'late', type: 't', client: 'c', hostname: 'h' }));
     store.close();

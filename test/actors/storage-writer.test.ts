@@ -31,7 +31,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-describe('heartbeat merge through the writer (heartbeats.md §2.1)', () => {
+describe('heartbeat merge through the writer', () => {
   it('reproduces the worked example sequence', async () => {
     const A = { app: 'A' }, B = { app: 'B' };
     const hb = (ts: number, data: object) => w.submit({ kind: 'heartbeat', bucket: 'b', event: ev(ts, 0, data as never), pulsetime: 2 * S });

@@ -7,7 +7,7 @@ import { E, T0, at, brief, q, qErr } from './helpers.js';
 
 const H = 3600, M = 60;
 
-describe('query_bucket (§6.2)', () => {
+describe('query_bucket', () => {
   const b = {
     b: [E('09:00', H, { n: 'A' }, 1), E('09:50', 20 * M, { n: 'B' }, 2), E('10:30', 10 * M, { n: 'C' }, 3), E('11:00', 5 * M, { n: 'D' }, 4), E('08:00', 30 * M, { n: 'E' }, 5)],
   };
@@ -59,7 +59,7 @@ describe('find_bucket', () => {
   });
 });
 
-describe('flood (§6.3)', () => {
+describe('flood', () => {
   const cases: [QEvent[], [number, number, object][]][] = [
     [[E(0, 1, { t: 1 }), E(3, 1, { t: 1 })], [[0, 4, { t: 1 }]]],
     [[E(0, 1, { t: 1 }), E(3, 1, { t: 2 })], [[0, 2, { t: 1 }], [2, 2, { t: 2 }]]],
@@ -99,7 +99,7 @@ describe('flood (§6.3)', () => {
   });
 });
 
-describe('filter_period_intersect (§6.4)', () => {
+describe('filter_period_intersect', () => {
   it('five events against one filter', () => {
     const evs = [1, 2, 3, 4, 5].map((s) => E(s, 1, { t: 1 }));
     expect(brief(T.filterPeriodIntersect(evs, [E(2.5, 2)]))).toEqual([[2.5, 0.5, { t: 1 }], [3, 1, { t: 1 }], [4, 0.5, { t: 1 }]]);
@@ -135,7 +135,7 @@ describe('filter_period_intersect (§6.4)', () => {
   });
 });
 
-describe('period_union (§6.5)', () => {
+describe('period_union', () => {
   it('touching merges, gaps do not, data cleared', () => {
     expect(brief(T.periodUnion([E(1, 1, { a: 1 })], [E(2, 1, { b: 1 })]))).toEqual([[1, 2, {}]]);
     expect(brief(T.periodUnion([E(1, 1)], [E(3, 1)]))).toEqual([[1, 1, {}], [3, 1, {}]]);
@@ -151,7 +151,7 @@ describe('period_union (§6.5)', () => {
   });
 });
 
-describe('union_no_overlap (§6.6)', () => {
+describe('union_no_overlap', () => {
   const t = (h: number): number => 10 * H + h * H;
   it('no overlap, either order', () => {
     expect(brief(T.unionNoOverlap([E(t(0), H)], [E(t(1), H)]))).toEqual([[t(0), H, {}], [t(1), H, {}]]);
@@ -187,7 +187,7 @@ describe('union_no_overlap (§6.6)', () => {
   });
 });
 
-describe('merge_events_by_keys (§6.7)', () => {
+describe('merge_events_by_keys', () => {
   const input = [E(0, 1, { test: 1 }), E(1, 3, { test2: 3 }), E(2, 7, { test: 6 }), E(3, 9, { test: 1 })];
   it('groups, drops events lacking a key, ids null, first event timestamp', () => {
     const r = T.sortByTimestamp(T.mergeEventsByKeys(input, ['test']));
@@ -217,7 +217,7 @@ describe('merge_events_by_keys (§6.7)', () => {
   });
 });
 
-describe('chunk_events_by_key (§6.8)', () => {
+describe('chunk_events_by_key', () => {
   it('merges consecutive runs; events without the key are skipped and do not break runs', () => {
     const r = T.chunkEventsByKey([E(0, 1, { test: 1 }, 1), E(1, 1, { test2: 1 }, 2), E(2, 1, { test: 1 }, 3), E(3, 1, { test: 2 }, 4)], 'test');
     expect(r.map((e) => [e.id, e.duration / 1e6, e.data])).toEqual([[1, 2, { test: 1 }], [4, 1, { test: 2 }]]);
@@ -225,7 +225,7 @@ describe('chunk_events_by_key (§6.8)', () => {
   });
 });
 
-describe('sorting, limits and sums (§6.12)', () => {
+describe('sorting, limits and sums', () => {
   it('sum_durations truncates to whole milliseconds', () => {
     expect(T.sumDurations([E(0, 1.5), E(1, 2.25), E(2, 0.0004)])).toBe(3.75);
     expect(T.sumDurations([])).toBe(0);
@@ -261,7 +261,7 @@ describe('sorting, limits and sums (§6.12)', () => {
   });
 });
 
-describe('filter_keyvals family (§6.10)', () => {
+describe('filter_keyvals family', () => {
   const b = { b: [E(3, 1, { status: 'afk' }, 1), E(2, 1, { status: 'not-afk' }, 2), E(1, 1, { other: 1 }, 3)] };
   const ids = (p: string, bk: Record<string, QEvent[]> = b): unknown => (q(p, bk) as { id: number }[]).map((e) => e.id);
   it('filter_keyvals / exclude_keyvals', () => {
@@ -336,7 +336,7 @@ const DEFAULT_RULES = `[
   [["Media","Video"], {"type": "regex", "regex": "YouTube|Plex|VLC"}]
 ]`;
 
-describe('categorize (§6.9)', () => {
+describe('categorize', () => {
   const cat = (data: Record<string, unknown>, rules = DEFAULT_RULES): unknown =>
     (q(`return categorize(query_bucket("b"), ${rules});`, { b: [E(0, 1, data, 1)] }) as { data: { $category: unknown } }[])[0]!.data.$category;
   it('web UI defaults', () => {
@@ -397,7 +397,7 @@ describe('categorize (§6.9)', () => {
   });
 });
 
-describe('tag (§6.9)', () => {
+describe('tag', () => {
   const tags = (data: Record<string, unknown>, rules: string): unknown =>
     (q(`return tag(query_bucket("b"), ${rules});`, { b: [E(0, 1, data, 1)] }) as { data: { $tags: unknown } }[])[0]!.data.$tags;
   it('select_keys, numbers never match, missing keys ignored', () => {
@@ -413,7 +413,7 @@ describe('tag (§6.9)', () => {
   });
 });
 
-describe('split_url_events (§6.11)', () => {
+describe('split_url_events', () => {
   const cases: [string, Record<string, string> | null][] = [
     ['http://www.google.com/path?query=1', { $protocol: 'http', $domain: 'google.com', $path: '/path', $params: 'query=1' }],
     ['https://www.github.com/ActivityWatch/aw-server?tab=readme#top', { $protocol: 'https', $domain: 'github.com', $path: '/ActivityWatch/aw-server', $params: 'tab=readme' }],
@@ -448,7 +448,7 @@ describe('simplify_window_titles (legacy)', () => {
   });
 });
 
-describe('end to end in miniature (§6.13)', () => {
+describe('end to end in miniature', () => {
   it('web UI core pipeline', () => {
     const r = q(
       `events = flood(query_bucket("aw-watcher-window_h"));

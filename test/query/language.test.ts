@@ -56,7 +56,7 @@ describe('parser errors name position and expectation', () => {
   }
 });
 
-describe('language basics (query2.md §6.1)', () => {
+describe('language basics', () => {
   const ok: [string, unknown][] = [
     ['return 1;', 1],
     ['RETURN = 1;', 1],

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { createSupervisor, processChild, type Supervisor } from '../../src/supervisor/index.js';
+import { processChild } from '../../src/supervisor/process-child.js';
+import { createSupervisor, type Supervisor } from '../../src/supervisor/supervisor.js';
 
 const log = silentLogger();
 const fast = { backoff: { initialMs: 10, maxMs: 200, jitter: 0 }, intensity: { maxRestarts: 5, withinMs: 60_000 } };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { backoffDelay } from '../../src/supervisor/child-machine.js';
-import { createSupervisor, type ChildTransition, type Supervisor } from '../../src/supervisor/index.js';
+import { createSupervisor, type ChildTransition, type Supervisor } from '../../src/supervisor/supervisor.js';
 import type { ChildContext, ChildHandle, ChildSpec, RestartPolicy } from '../../src/supervisor/types.js';
 
 const log = silentLogger();

@@ -30,7 +30,7 @@ function machine(timeoutS = 180, pollS = 5) {
 
 const brief = (hs: AfkHeartbeat[]) => hs.map((h) => [h.event.data.status, h.event.timestamp, h.event.duration]);
 
-describe('AFK state machine (watchers.md §3.4)', () => {
+describe('AFK state machine', () => {
   it('still active: not-afk at last input, duration 0, pulsetime timeout + poll', () => {
     const { poll } = machine();
     const r = poll(T0 + 10 * S, 2);
@@ -82,7 +82,7 @@ describe('AFK state machine (watchers.md §3.4)', () => {
     expect(poll(T0 + 15 * S, 0.5, false).state).toBe('active');
   });
 
-  it('the stored result matches the worked example of §3.5 (20 minutes away)', async () => {
+  it('the stored result matches the worked example (20 minutes away)', async () => {
     const sink = new MemorySink();
     await sink.ensureBucket({ id: 'b', type: 'afkstatus', client: 'c', hostname: 'h' });
     const { poll } = machine();

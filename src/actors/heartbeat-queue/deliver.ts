@@ -17,7 +17,7 @@ export interface Deliverer {
 
 export const QUEUE_SOURCE = 'heartbeat-queue';
 
-export function toWriteOp(item: QueueItem, seq: number): WriteOp {
+function toWriteOp(item: QueueItem, seq: number): WriteOp {
   const delivery = { source: QUEUE_SOURCE, seq };
   switch (item.kind) {
     case 'heartbeat':

@@ -9,7 +9,7 @@ export type QueueItem =
   | { kind: 'createBucket'; bucket: string; spec: Bucket }
   | { kind: 'insertEvents'; bucket: string; events: Event[] };
 
-export const MAX_EVENTS_PER_MESSAGE = 10_000;
+const MAX_EVENTS_PER_MESSAGE = 10_000;
 
 const bucketOf = (raw: Record<string, unknown>): string => {
   if (typeof raw.bucket !== 'string' || raw.bucket === '') throw new InputError('bucket must be a non-empty string');

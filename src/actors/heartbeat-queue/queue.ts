@@ -31,7 +31,7 @@ export interface HeartbeatQueue {
   status(): Record<string, unknown>;
 }
 
-export const WARN_FRACTION = 0.8;
+const WARN_FRACTION = 0.8;
 
 /**
  * The heartbeat queue: durable FIFO in front of the storage writer (or a remote server).

@@ -55,7 +55,7 @@ const hb = (status: AfkStatus, timestamp: Micros, duration: Micros, pulsetimeMic
 });
 
 /**
- * The heartbeats of one poll (watchers.md §3.4), with `last_input = now − idle`:
+ * The heartbeats of one poll (as aw-watcher-afk sends them), with `last_input = now − idle`:
  *   back (afk → not-afk): afk at last_input (0 s), then not-afk at last_input + 1 ms (0 s)
  *   leave (not-afk → afk): not-afk at last_input (0 s), then afk at last_input + 1 ms lasting `idle`
  *   still afk: afk at last_input + 1 ms lasting `idle`;  still active: not-afk at last_input (0 s)

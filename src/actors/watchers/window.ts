@@ -28,7 +28,7 @@ export interface WindowWatcherOptions {
 
 export const windowBucketId = (hostname: string): string => `${WINDOW_CLIENT}_${hostname}`;
 
-/** Heartbeat pulsetime max(1.5 × poll, poll + 1 s) (watchers.md §4.2). */
+/** Heartbeat pulsetime max(1.5 × poll, poll + 1 s), as aw-watcher-window sends. */
 export const windowPulsetime = (pollMs: number): Micros => Math.round(Math.max(1.5 * pollMs, pollMs + 1_000) * US_PER_MS);
 
 /** Compiles the title exclusion once; an invalid pattern is a configuration error. */

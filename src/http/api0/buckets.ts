@@ -7,7 +7,7 @@ import { drain, readJson, requireJson } from '../body.js';
 import { sendEmpty, sendJson } from '../respond.js';
 import { type Ctx, type ServerInfo } from './context.js';
 
-/** The bucket object of the REST API (reference §3.4); last_updated carries the end of the newest event. */
+/** The bucket object of the REST API; last_updated carries the end of the newest event. */
 export function bucketJson(b: BucketInfo): Record<string, unknown> {
   const end = b.end === null ? null : formatTimestamp(b.end);
   return {
