@@ -33,6 +33,19 @@ function events(args: Value[], i: number, c: CallContext): QEvent[] {
   }
   return v as QEvent[];
 }
+
+/** A builtin taking one list of events. */
+const ofEvents = (f: (evs: QEvent[]) => Value): BuiltinImpl => (a, c) => {
+  arity(a, c, 1);
+  return f(events(a, 0, c));
+};
+
+/** A builtin taking two lists of events. */
+const ofTwoEventLists = (f: (x: QEvent[], y: QEvent[]) => Value): BuiltinImpl => (a, c) => {
+  arity(a, c, 2);
+  return f(events(a, 0, c), events(a, 1, c));
+};
+
 function str(args: Value[], i: number, c: CallContext): string {
   const v = args[i]!;
   if (typeof v !== 'string') throw bad(c, `${ordinal(i)} parameter must be a string, got ${typeName(v)}`);
@@ -186,18 +199,12 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
         return m;
       });
     },
-    filter_period_intersect(a, c) {
-      arity(a, c, 2);
-      return T.filterPeriodIntersect(events(a, 0, c), events(a, 1, c));
-    },
+    filter_period_intersect: ofTwoEventLists(T.filterPeriodIntersect),
     limit_events(a, c) {
       arity(a, c, 2);
       return T.limitEvents(events(a, 0, c), num(a, 1, c));
     },
-    flood(a, c) {
-      arity(a, c, 1);
-      return T.flood(events(a, 0, c));
-    },
+    flood: ofEvents(T.flood),
     merge_events_by_keys(a, c) {
       arity(a, c, 2);
       const keys = list(a, 1, c);
@@ -213,26 +220,11 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       for (let i = 0; i < a.length; i++) for (const e of events(a, i, c)) out.push(e);
       return out;
     },
-    period_union(a, c) {
-      arity(a, c, 2);
-      return T.periodUnion(events(a, 0, c), events(a, 1, c));
-    },
-    union_no_overlap(a, c) {
-      arity(a, c, 2);
-      return T.unionNoOverlap(events(a, 0, c), events(a, 1, c));
-    },
-    sort_by_timestamp(a, c) {
-      arity(a, c, 1);
-      return T.sortByTimestamp(events(a, 0, c));
-    },
-    sort_by_duration(a, c) {
-      arity(a, c, 1);
-      return T.sortByDuration(events(a, 0, c));
-    },
-    sum_durations(a, c) {
-      arity(a, c, 1);
-      return T.sumDurations(events(a, 0, c));
-    },
+    period_union: ofTwoEventLists(T.periodUnion),
+    union_no_overlap: ofTwoEventLists(T.unionNoOverlap),
+    sort_by_timestamp: ofEvents(T.sortByTimestamp),
+    sort_by_duration: ofEvents(T.sortByDuration),
+    sum_durations: ofEvents(T.sumDurations),
     categorize(a, c) {
       arity(a, c, 2);
       return categorize(events(a, 0, c), a[1]!);
@@ -241,10 +233,7 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       arity(a, c, 2);
       return tag(events(a, 0, c), a[1]!);
     },
-    split_url_events(a, c) {
-      arity(a, c, 1);
-      return T.splitUrlEvents(events(a, 0, c));
-    },
+    split_url_events: ofEvents(T.splitUrlEvents),
     simplify_window_titles(a, c) {
       arity(a, c, 2);
       const r = T.simplifyWindowTitles(events(a, 0, c), str(a, 1, c));

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { InputError } from '../model/errors.js';
 import type { Logger } from '../log.js';
+import { workerEntry } from '../worker-entry.js';
 import { parseRequest } from './run.js';
 import type { WorkerReply } from './worker.js';
 
@@ -29,18 +30,11 @@ export interface QueryServiceOptions {
   log?: Logger;
 }
 
-/** The compiled worker: next to this file in dist/, or dist/query/worker.js when running from src (vitest). */
-function workerUrl(): URL {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return new URL('../../dist/query/worker.js', here);
-  return new URL('./worker.js', here);
-}
-
 export function createQueryService(opts: QueryServiceOptions): QueryService {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const threads = Math.max(1, opts.threads ?? 2);
   const pool = new Piscina({
-    filename: workerUrl().href,
+    filename: workerEntry('query/worker.js').href,
     // Workers stay: each holds a cache of the events it loaded (see source.ts).
     minThreads: threads,
     maxThreads: threads,

@@ -4,15 +4,21 @@ import Database from 'better-sqlite3';
 import { migrate } from './schema.js';
 
 /**
- * Opens the database for the storage writer: WAL, synchronous=FULL so that a committed
- * transaction survives kill -9 and power loss, migrations applied. Creates the file 0600.
+ * Opens (creating it 0600, its folder 0700) a database written durably: WAL, synchronous=FULL so
+ * that a committed transaction survives kill -9 and power loss.
  */
-export function openWritable(file: string): Database.Database {
+export function openDurable(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  return db;
+}
+
+/** Opens the database for the storage writer: durable, migrations applied. */
+export function openWritable(file: string): Database.Database {
+  const db = openDurable(file);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Logger } from '../../log.js';
+import { openDurable } from '../../storage/open.js';
 import type { QueueItem } from './items.js';
 
 export interface StoredItem {
@@ -33,11 +31,7 @@ export interface QueueStore {
 }
 
 export function openQueueStore(file: string, minSeq: number, log?: Logger): QueueStore {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  const db = openDurable(file);
   db.exec(`CREATE TABLE IF NOT EXISTS items (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS unreadable (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, received INTEGER NOT NULL, error TEXT NOT NULL)`);

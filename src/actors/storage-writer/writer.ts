@@ -3,6 +3,7 @@ import type { Logger } from '../../log.js';
 import { InputError } from '../../model/errors.js';
 import type { PrivacyConfig } from '../../privacy/filters.js';
 import { WriterOutcomeUnknown, WriterUnavailable, type WriteOp, type WriteResult, type Writer } from './ops.js';
+import { workerEntry } from '../../worker-entry.js';
 import type { FromThread, ToThread } from './thread.js';
 
 
@@ -35,13 +36,6 @@ interface Pending {
 /** Most ops in one transaction; more wait for the next. */
 const MAX_BATCH = 2_000;
 
-/** The compiled thread entry: next to this file in dist/, or in dist/ when running from src (vitest). */
-function threadUrl(): URL {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return new URL('../../../dist/actors/storage-writer/thread.js', here);
-  return new URL('./thread.js', here);
-}
-
 /**
  * Opens the database on a writer thread. Group commit: while one batch commits, every op that
  * arrives waits and goes into the next batch, so batches grow with load and each op is answered
@@ -49,7 +43,7 @@ function threadUrl(): URL {
  */
 export async function openStorageWriter(file: string, opts: StorageWriterOptions): Promise<StorageWriter> {
   const { log } = opts;
-  const worker = new Worker(threadUrl(), { workerData: { file, privacy: opts.privacy } });
+  const worker = new Worker(workerEntry('actors/storage-writer/thread.js'), { workerData: { file, privacy: opts.privacy } });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromThread) => {
       worker.off('error', onError);
