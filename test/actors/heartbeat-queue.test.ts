@@ -177,4 +177,21 @@ describe('heartbeat queue', () => {
     expect(check.prepare('SELECT seq, error FROM unreadable').all()).toEqual([{ seq: damaged, error: expect.stringMatching(/JSON/) }]);
     check.close();
   });
+
+  it('reads a queue file written before queued creations were indexed', async () => {
+    const { file, store } = setup();
+    store.close();
+    const raw = new Database(file);
+    raw.exec('DROP TABLE items; CREATE TABLE items (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL)');
+    const put = raw.prepare('INSERT INTO items (body, received) VALUES (?, 0)');
+    put.run(JSON.stringify(parseItem('createBucket', { bucket: 'old', type: 't', client: 'c', hostname: 'h' })));
+    put.run(JSON.stringify(hb(1)));
+    raw.close();
+    const reopened = openQueueStore(file, 0);
+    expect(reopened.queuedCreates()).toEqual(['old']);
+    expect(reopened.peek(10).map((s) => s.item.kind)).toEqual(['createBucket', 'heartbeat']);
+    expect(await reopened.append(parseItem('createBucket', { bucket: 'new', type: 't', client: 'c', hostname: 'h' }))).toBe(3);
+    expect(reopened.queuedCreates().sort()).toEqual(['new', 'old']);
+    reopened.close();
+  });
 });

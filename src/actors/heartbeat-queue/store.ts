@@ -32,9 +32,20 @@ export interface QueueStore {
 
 export function openQueueStore(file: string, minSeq: number, log?: Logger): QueueStore {
   const db = openDurable(file);
+  // `creates`: the bucket a createBucket item creates (indexed), so a start finds the queued
+  // creations without reading the backlog.
   db.exec(`CREATE TABLE IF NOT EXISTS items (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL);
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL, creates TEXT);
     CREATE TABLE IF NOT EXISTS unreadable (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, received INTEGER NOT NULL, error TEXT NOT NULL)`);
+  if (!(db.pragma('table_info(items)') as { name: string }[]).some((c) => c.name === 'creates')) {
+    // A file from before the column: fill it in once.
+    db.transaction(() => {
+      db.exec('ALTER TABLE items ADD COLUMN creates TEXT');
+      db.exec(`UPDATE items SET creates = json_extract(body, '$.bucket')
+        WHERE (CASE WHEN json_valid(body) THEN json_extract(body, '$.kind') END) = 'createBucket'`);
+    })();
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS items_creates ON items (creates) WHERE creates IS NOT NULL');
   // Sequence numbers must keep rising past what the storage writer has applied, even if this
   // file was lost: the writer skips any seq it has seen.
   const max = (db.prepare('SELECT max(seq) AS m FROM items').get() as { m: number | null }).m ?? 0;
@@ -42,15 +53,10 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
   if (Math.max(max, last) < minSeq) {
     db.prepare("INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('items', ?)").run(minSeq);
   }
-  const insert = db.prepare('INSERT INTO items (body, received) VALUES (?, ?)');
+  const insert = db.prepare('INSERT INTO items (body, received, creates) VALUES (?, ?, ?)');
   const peek = db.prepare('SELECT seq, body FROM items ORDER BY seq LIMIT ?');
   const remove = db.prepare('DELETE FROM items WHERE seq <= ?');
-  const creates = db
-    .prepare(
-      `SELECT DISTINCT json_extract(body, '$.bucket') FROM items
-       WHERE (CASE WHEN json_valid(body) THEN json_extract(body, '$.kind') END) = 'createBucket'`,
-    )
-    .pluck(true);
+  const creates = db.prepare('SELECT DISTINCT creates FROM items WHERE creates IS NOT NULL').pluck(true);
   const setAside = db.transaction((seq: number, error: string) => {
     db.prepare('INSERT OR REPLACE INTO unreadable SELECT seq, body, received, ? FROM items WHERE seq = ?').run(error, seq);
     return db.prepare('DELETE FROM items WHERE seq = ?').run(seq).changes;
@@ -62,7 +68,10 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
   let scheduled = false;
   const appendAll = db.transaction((batch: typeof pending) => {
     const now = Date.now();
-    return batch.map((p) => Number(insert.run(JSON.stringify(p.item), now).lastInsertRowid));
+    return batch.map((p) => {
+      const creates = p.item.kind === 'createBucket' ? p.item.bucket : null;
+      return Number(insert.run(JSON.stringify(p.item), now, creates).lastInsertRowid);
+    });
   });
   const flush = () => {
     scheduled = false;
