@@ -69,8 +69,8 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
   const appendAll = db.transaction((batch: typeof pending) => {
     const now = Date.now();
     return batch.map((p) => {
-      const creates = p.item.kind === 'createBucket' ? p.item.bucket : null;
-      return Number(insert.run(JSON.stringify(p.item), now, creates).lastInsertRowid);
+      const created = p.item.kind === 'createBucket' ? p.item.bucket : null;
+      return Number(insert.run(JSON.stringify(p.item), now, created).lastInsertRowid);
     });
   });
   const flush = () => {
