@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { InputError } from '../model/errors.js';
 
 /** Limit for ordinary JSON bodies (event lists from the web UI's bucket-merge tool can be large). */
-export const JSON_BODY_LIMIT = 32 * 1024 * 1024;
+const JSON_BODY_LIMIT = 32 * 1024 * 1024;
 /** Limit for imports, which are streamed (spooled to disk, never held in memory). */
 export const IMPORT_BODY_LIMIT = 1024 * 1024 * 1024;
 
@@ -83,7 +83,7 @@ export async function readJson(req: http.IncomingMessage, limit = JSON_BODY_LIMI
 }
 
 /** Deepest nesting accepted in a JSON value. Storage and comparisons recurse; 10k levels would overflow the stack (a 500). */
-export const MAX_JSON_DEPTH = 128;
+const MAX_JSON_DEPTH = 128;
 
 /** Throws 400 when `value` nests deeper than `max` (checked without recursion). */
 export function checkDepth(value: unknown, max = MAX_JSON_DEPTH, what = 'request body'): void {

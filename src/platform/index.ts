@@ -1,8 +1,6 @@
 import type { Logger } from '../log.js';
 import { ProbeUnavailableError, type Probe } from './types.js';
 
-export * from './types.js';
-
 export interface ProbeEnvironment {
   platform: NodeJS.Platform;
   env: Record<string, string | undefined>;

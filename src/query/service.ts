@@ -5,7 +5,7 @@ import { workerEntry } from '../worker-entry.js';
 import { parseRequest } from './run.js';
 import type { WorkerReply } from './worker.js';
 
-export { runQuery, parseRequest } from './run.js';
+export { runQuery } from './run.js';
 export { memorySource, SqliteSource } from './source.js';
 
 export interface QueryService {
