@@ -28,18 +28,20 @@ function limitParam(params: URLSearchParams): number | null {
   return n < 0 ? null : n;
 }
 
-/** Events overlapping the `start`/`end` window of the request, clipped to it, newest first. */
+/** The request's `start`/`end` window; either side may be open (null). */
+const windowParams = (params: URLSearchParams) => ({ start: timeParam(params, 'start'), end: timeParam(params, 'end') });
+
+/** Events overlapping the window, clipped to it, newest first. */
 export function listEvents(ctx: Ctx, bid: string): void {
   const b = bucketOr404(ctx.deps.reader, bid);
-  const window = { start: timeParam(ctx.params, 'start'), end: timeParam(ctx.params, 'end') };
-  const events = ctx.deps.reader.events(b.row, { ...window, limit: limitParam(ctx.params) });
+  const events = ctx.deps.reader.events(b.row, { ...windowParams(ctx.params), limit: limitParam(ctx.params) });
   sendJson(ctx.res, 200, events.map(eventToJson));
 }
 
-/** Number of events overlapping the `start`/`end` window (the same rule as listing), as the Python server counts. */
+/** Number of events overlapping the window (the same rule as listing), as the Python server counts. */
 export function countEvents(ctx: Ctx, bid: string): void {
   const b = bucketOr404(ctx.deps.reader, bid);
-  sendJson(ctx.res, 200, ctx.deps.reader.count(b.row, { start: timeParam(ctx.params, 'start'), end: timeParam(ctx.params, 'end') }));
+  sendJson(ctx.res, 200, ctx.deps.reader.count(b.row, windowParams(ctx.params)));
 }
 
 export function getEvent(ctx: Ctx, bid: string, eid: string): void {
