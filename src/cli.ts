@@ -2,9 +2,12 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/config.js';
 import { daemonPaths } from './config/paths.js';
-import { buildDaemon, StartupError } from './daemon.js';
-import { readToken } from './http/control/token.js';
+import { buildDaemon } from './daemon.js';
+import { claimDataDir } from './datadir/claim.js';
+import { readRuntime } from './datadir/runtime.js';
+import { controlRequest } from './http/control/socket.js';
 import { createLogger } from './log.js';
+import { exitCode, StartupError, SundialError, Unavailable } from './model/errors.js';
 import { parseDuration } from './privacy/pause.js';
 import { VERSION } from './version.js';
 
@@ -42,7 +45,7 @@ interface Flags {
 
 function setup(flags: Flags) {
   const paths = daemonPaths({ dataDir: flags['data-dir'], configFile: flags.config, testing: flags.testing });
-  const config = loadConfig(paths.configFile, flags.testing);
+  const { config } = loadConfig({ file: paths.configFile, explicit: flags.config !== undefined, testing: flags.testing });
   if (flags.port !== undefined) {
     const port = Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError(`--port must be a port number, not '${flags.port}'`);
@@ -52,26 +55,14 @@ function setup(flags: Flags) {
 }
 
 async function control(flags: Flags, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const { paths, config } = setup(flags);
-  let token: string;
+  const paths = daemonPaths({ dataDir: flags['data-dir'], configFile: flags.config, testing: flags.testing });
+  const socket = readRuntime(paths.runtime)?.socket ?? paths.controlSocket;
   try {
-    token = readToken(paths.token);
-  } catch {
-    throw new StartupError(`no control token at ${paths.token}: is a daemon using this data dir?`);
+    return await controlRequest(socket, method, path, body);
+  } catch (err) {
+    if (err instanceof Unavailable) throw new Unavailable(`no Sundial daemon is running on ${paths.dataDir}`);
+    throw err;
   }
-  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
-  let res: Response;
-  try {
-    res = await fetch(`http://${host}:${config.server.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch {
-    throw new StartupError(`no Sundial daemon answers on ${host}:${config.server.port}`);
-  }
-  return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 async function ok(call: Promise<{ status: number; body: unknown }>, what: string): Promise<unknown> {
@@ -195,9 +186,17 @@ function checkPortFree(host: string, port: number): Promise<void> {
 
 async function start(flags: Flags): Promise<number> {
   const { paths, config } = setup(flags);
-  await checkPortFree(config.server.host, config.server.port);
+  // Claimed before the log file (in the data dir) is opened: a second daemon must not write there.
+  const claim = claimDataDir(paths);
+  try {
+    await checkPortFree(config.server.host, config.server.port);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
   const log = createLogger({ verbose: flags.verbose, file: paths.logFile });
-  const daemon = await buildDaemon({ config, paths, testing: flags.testing, log });
+  const daemon = await buildDaemon({ config, paths, testing: flags.testing, log, claim });
+  void daemon.exited.then((code) => process.exit(code));
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -229,11 +228,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const code = (err as { code?: string }).code ?? '';
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof StartupError || code.startsWith('ERR_PARSE_ARGS') || message.startsWith('config:')) {
+    if (code.startsWith('ERR_PARSE_ARGS')) {
       console.error(`sundial: ${message}`);
-    } else {
-      console.error(err);
+      process.exit(2);
     }
-    process.exit(1);
+    console.error(err instanceof SundialError ? `sundial: ${message}` : err);
+    process.exit(exitCode(err));
   },
 );

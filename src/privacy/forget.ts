@@ -1,4 +1,4 @@
-import { InputError } from '../model/errors.js';
+import { InputError, notFound } from '../model/errors.js';
 import { isPlainObject } from '../model/event.js';
 import { parseTimestamp, type Micros } from '../model/time.js';
 import type { Reader } from '../storage/read.js';
@@ -39,7 +39,7 @@ export function parseForget(raw: unknown): ForgetRequest & { dryRun: boolean } {
 export function findForgettable(reader: Reader, req: ForgetRequest): ForgetMatch {
   const re = new RegExp(req.match, 'i');
   const buckets = req.bucket === undefined ? reader.buckets() : [reader.bucket(req.bucket)].filter((b) => b !== undefined);
-  if (req.bucket !== undefined && buckets.length === 0) throw new InputError(`The requested bucket '${req.bucket}' does not exist`, 404);
+  if (req.bucket !== undefined && buckets.length === 0) throw notFound(`The requested bucket '${req.bucket}' does not exist`);
   const ids: number[] = [];
   const perBucket: Record<string, number> = {};
   for (const b of buckets) {
