@@ -46,7 +46,9 @@ function readSettings(file: string): unknown {
     return file.endsWith('.json') ? JSON.parse(text) : parseToml(text);
   } catch (err) {
     const what = file.endsWith('.json') ? 'JSON' : 'TOML';
-    throw new StartupError(`config ${file} is not valid ${what}: ${(err as Error).message.split('\n')[0]}`);
+    const e = err as Error & { line?: number; column?: number };
+    const at = e.line !== undefined ? ` (line ${e.line}, column ${e.column})` : '';
+    throw new StartupError(`config ${file} is not valid ${what}${at}: ${e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`);
   }
 }
 

@@ -40,7 +40,10 @@ export function findDamage(file: string, full = false): string | null {
     db = new Database(file, { fileMustExist: true });
     const rows = db.pragma(full ? 'integrity_check(5)' : 'quick_check(5)', { simple: false }) as Record<string, string>[];
     const problems = rows.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
-    return problems.length ? problems.join('; ') : null;
+    if (!problems.length) return null;
+    // SQLite's report spans lines ("*** in database main ***\nPage 40: ..."): one line, first problems only.
+    const text = problems.join('; ').replace(/\*\*\* in database \w+ \*\*\*/g, '').replace(/\s+/g, ' ').trim();
+    return text.length > 160 ? `${text.slice(0, 157)}...` : text;
   } catch (err) {
     return (err as Error).message;
   } finally {
