@@ -1,4 +1,5 @@
 import net from 'node:net';
+import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/config.js';
 import { daemonPaths } from './config/paths.js';
@@ -7,7 +8,7 @@ import { claimDataDir } from './datadir/claim.js';
 import { readRuntime } from './datadir/runtime.js';
 import { controlRequest } from './http/control/socket.js';
 import { createLogger } from './log.js';
-import { exitCode, StartupError, SundialError, Unavailable } from './model/errors.js';
+import { exitCode, StartupError, SundialError, Unavailable, UsageError } from './model/errors.js';
 import { parseDuration } from './privacy/pause.js';
 import { VERSION } from './version.js';
 
@@ -20,8 +21,9 @@ Usage:
   sundial stop-child <child> / start-child <child>  (same flags)
   sundial pause [30m|2h|1h30m]   stop recording (until resumed, or for that long)
   sundial resume
-  sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]
-                 delete every event with a data value matching REGEX (case-insensitive)
+  sundial forget --match TEXT [--key K] [--substring | --regex] [--bucket B] [--since T] [--dry-run] [--yes]
+                 delete the events whose data value (in key K, or any) is TEXT (case-insensitive),
+                 contains it (--substring) or matches the regex (--regex); shows the counts and asks first
 
 --testing      port 5666 and separate database, queue and bus (as ActivityWatch's --testing)
 --port P       HTTP port (default 5600, 5666 with --testing)
@@ -38,6 +40,10 @@ interface Flags {
   json: boolean;
   help: boolean;
   match?: string;
+  key?: string;
+  substring: boolean;
+  regex: boolean;
+  yes: boolean;
   bucket?: string;
   since?: string;
   'dry-run': boolean;
@@ -102,6 +108,10 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       match: { type: 'string' },
+      key: { type: 'string' },
+      substring: { type: 'boolean', default: false },
+      regex: { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
       bucket: { type: 'string' },
       since: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -150,20 +160,45 @@ async function main(argv: string[]): Promise<number> {
       await ok(control(flags, 'POST', '/api/control/resume', {}), 'resume');
       console.log('recording resumed');
       return 0;
-    case 'forget': {
-      if (!flags.match) throw new StartupError('usage: sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]');
-      const r = (await ok(
-        control(flags, 'POST', '/api/control/forget', { match: flags.match, bucket: flags.bucket, since: flags.since, dry_run: flags['dry-run'] }),
-        'forget',
-      )) as { matched: number; deleted?: number; buckets: Record<string, number> };
-      for (const [b, n] of Object.entries(r.buckets)) console.log(`  ${b}: ${n}`);
-      console.log(flags['dry-run'] ? `${r.matched} events match (dry run: nothing deleted)` : `${r.deleted} events deleted`);
-      return 0;
-    }
+    case 'forget':
+      return forget(flags);
     default:
       console.error(`unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** Shows what a forget would delete, asks (or needs --yes), then deletes. */
+async function forget(flags: Flags): Promise<number> {
+  if (!flags.match) throw new UsageError('forget needs --match TEXT (see sundial --help)');
+  if (flags.substring && flags.regex) throw new UsageError('forget: choose one of --substring and --regex');
+  const request = {
+    match: flags.match,
+    mode: flags.regex ? 'regex' : flags.substring ? 'substring' : 'exact',
+    key: flags.key,
+    bucket: flags.bucket,
+    since: flags.since,
+  };
+  type Found = { matched: number; deleted?: number; buckets: Record<string, number> };
+  const dry = (await ok(control(flags, 'POST', '/api/control/forget', { ...request, dry_run: true }), 'forget')) as Found;
+  for (const [b, n] of Object.entries(dry.buckets)) console.log(`  ${b}: ${n}`);
+  if (dry.matched === 0 || flags['dry-run']) {
+    console.log(`${dry.matched} events match${flags['dry-run'] ? ' (dry run: nothing deleted)' : ''}`);
+    return 0;
+  }
+  if (!flags.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`refusing to delete ${dry.matched} events without confirmation: add --yes`);
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`Delete these ${dry.matched} events for good? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      console.log('nothing deleted');
+      return 1;
+    }
+  }
+  const done = (await ok(control(flags, 'POST', '/api/control/forget', { ...request, dry_run: false }), 'forget')) as Found;
+  console.log(`${done.deleted} events deleted`);
+  return 0;
 }
 
 /** Fails fast, with one clear line, when something already listens on the HTTP port. */
