@@ -2,6 +2,7 @@ import net from 'node:net';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/config.js';
+import { describeEffective } from './config/describe.js';
 import { daemonPaths } from './config/paths.js';
 import { buildDaemon } from './daemon.js';
 import { claimDataDir } from './datadir/claim.js';
@@ -16,6 +17,8 @@ const USAGE = `sundial ${VERSION} — local, private, automatic time tracking
 
 Usage:
   sundial start   [--testing] [--port P] [--data-dir D] [--config F] [--verbose]
+  sundial config  [--testing] [--port P] [--data-dir D] [--config F]
+                 the effective settings and where each came from
   sundial status  [--testing] [--port P] [--data-dir D] [--json]
   sundial restart <child>  [--testing] [--port P] [--data-dir D]
   sundial stop-child <child> / start-child <child>  (same flags)
@@ -51,13 +54,15 @@ interface Flags {
 
 function setup(flags: Flags) {
   const paths = daemonPaths({ dataDir: flags['data-dir'], configFile: flags.config, testing: flags.testing });
-  const { config } = loadConfig({ file: paths.configFile, explicit: flags.config !== undefined, testing: flags.testing });
+  const loaded = loadConfig({ file: paths.configFile, explicit: flags.config !== undefined, testing: flags.testing });
+  const overrides = new Map<string, string>();
   if (flags.port !== undefined) {
     const port = Number(flags.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError(`--port must be a port number, not '${flags.port}'`);
-    config.server.port = port;
+    if (!/^\d+$/.test(flags.port) || port > 65535) throw new UsageError(`--port takes a port number from 0 to 65535, not '${flags.port}'`);
+    loaded.config.server.port = port;
+    overrides.set('server.port', '--port');
   }
-  return { paths, config };
+  return { paths, config: loaded.config, loaded, overrides };
 }
 
 async function control(flags: Flags, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
@@ -124,6 +129,11 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.help ? 0 : 2;
   }
   switch (command) {
+    case 'config': {
+      const { loaded, overrides } = setup(flags);
+      console.log(describeEffective(loaded, overrides));
+      return 0;
+    }
     case 'start':
       return start(flags);
     case 'status': {

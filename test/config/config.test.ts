@@ -95,3 +95,21 @@ describe('config file', () => {
     expect(() => loadConfig({ file: path.join(d, 'c.json'), explicit: true, testing: false })).toThrow(/is not valid JSON/);
   });
 });
+
+describe('sundial config (describeEffective)', () => {
+  it('prints valid TOML equal to the effective config, each value with its source', async () => {
+    const { describeEffective } = await import('../../src/config/describe.js');
+    const { parse } = await import('smol-toml');
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[watchers.window]\nexclude_titles = ["bank"]\n[[privacy.rules]]\nfield = "app"\npattern = "x"\naction = "drop"\n');
+    const loaded = loadConfig({ file, explicit: true, testing: false });
+    loaded.config.server.port = 5800;
+    const text = describeEffective(loaded, new Map([['server.port', '--port']]));
+    expect(text).toContain('port = 5800  # --port');
+    expect(text).toContain('exclude_titles = ["bank"]  # file');
+    expect(text).toContain('host = "127.0.0.1"  # default');
+    const back = parse(text) as Record<string, unknown>;
+    expect(parseConfig(back, false, 'printed')).toEqual(loaded.config);
+  });
+});
