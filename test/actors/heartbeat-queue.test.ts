@@ -1,7 +1,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Deliverer } from '../../src/actors/heartbeat-queue/deliver.js';
+import { writerDeliverer, type Deliverer } from '../../src/actors/heartbeat-queue/deliver.js';
+import { openStorageWriter } from '../../src/actors/storage-writer/writer.js';
 import { parseItem, type QueueItem } from '../../src/actors/heartbeat-queue/items.js';
 import { createHeartbeatQueue } from '../../src/actors/heartbeat-queue/queue.js';
 import { openQueueStore } from '../../src/actors/heartbeat-queue/store.js';
@@ -78,7 +79,7 @@ describe('heartbeat queue', () => {
     expect(q.status().warning).toMatch(/80% full/);
     await q.accept(hb(8));
     await q.accept(hb(9));
-    await expect(q.accept(hb(10))).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/full/) });
+    await expect(q.accept(hb(10))).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/full/) });
     expect(q.status().depth).toBe(10);
     f.up();
     await q.drain(5_000);
@@ -112,7 +113,7 @@ describe('heartbeat queue', () => {
       await q.stop();
       store.close();
     });
-    await expect(q.accept(hb(1))).rejects.toMatchObject({ status: 404 });
+    await expect(q.accept(hb(1))).rejects.toMatchObject({ kind: 'not-found' });
     await q.accept(parseItem('createBucket', { bucket: 'b', type: 't', client: 'c', hostname: 'h' }));
     await expect(q.accept(hb(1))).resolves.toBeGreaterThan(0);
   });
@@ -133,7 +134,7 @@ describe('heartbeat queue', () => {
     for (let i = 0; i < 100 && fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(fatal).toHaveLength(1);
     expect((fatal[0] as Error).message).toBe('deliverer bug');
-    await expect(q.accept(hb(2))).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/delivery stopped.*deliverer bug/) });
+    await expect(q.accept(hb(2))).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/delivery stopped.*deliverer bug/) });
     expect(q.status()).toMatchObject({ depth: 1, lastError: 'deliverer bug' });
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1); // the loop is really over, not retrying behind the refusal
@@ -167,7 +168,7 @@ describe('heartbeat queue', () => {
     expect(q.status().unreadable).toBeUndefined();
     // The creation queued at the end of the backlog is known all the same.
     await expect(q.accept(parseItem('heartbeat', { bucket: 'late', pulsetime: 1, event: { timestamp: '2024-01-02T00:00:00Z', data: { i: -1 } } }))).resolves.toBeGreaterThan(0);
-    await expect(q.accept(parseItem('heartbeat', { bucket: 'early', pulsetime: 1, event: { timestamp: '2024-01-02T00:00:00Z', data: {} } }))).rejects.toMatchObject({ status: 404 });
+    await expect(q.accept(parseItem('heartbeat', { bucket: 'early', pulsetime: 1, event: { timestamp: '2024-01-02T00:00:00Z', data: {} } }))).rejects.toMatchObject({ kind: 'not-found' });
     f.up();
     expect(await q.drain(10_000)).toBe(true);
     const want = Array.from({ length: 1_200 }, (_, i) => i).filter((i) => i !== 700);
@@ -193,5 +194,18 @@ describe('heartbeat queue', () => {
     expect(await reopened.append(parseItem('createBucket', { bucket: 'new', type: 't', client: 'c', hostname: 'h' }))).toBe(3);
     expect(reopened.queuedCreates().sort()).toEqual(['new', 'old']);
     reopened.close();
+  });
+
+  it('into the writer: drops a write that can never be stored (bucket deleted meanwhile), keeps going', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const writer = await openStorageWriter(path.join(tmp.dir, 'db.sqlite'), { log: silentLogger() });
+    cleanups.push(() => writer.close());
+    const create = (bucket: string) => parseItem('createBucket', { bucket, type: 't', client: 'c', hostname: 'h' });
+    const d = writerDeliverer(writer, silentLogger());
+    expect(await d.deliver([{ seq: 1, item: create('gone') }, { seq: 2, item: create('kept') }])).toEqual({ finished: 2, dropped: 0 });
+    await writer.submit({ kind: 'deleteBucket', id: 'gone' });
+    const into = (bucket: string, i: number) => parseItem('heartbeat', { bucket, pulsetime: 1, event: { timestamp: new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(), data: {} } });
+    expect(await d.deliver([{ seq: 3, item: into('gone', 1) }, { seq: 4, item: into('kept', 2) }])).toEqual({ finished: 2, dropped: 1 });
   });
 });

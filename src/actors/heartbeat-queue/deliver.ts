@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.js';
-import { InputError } from '../../model/errors.js';
+import { SundialError, Timeout, Unavailable } from '../../model/errors.js';
 import { eventToJson } from '../../model/event.js';
 import { formatTimestamp, microsToSeconds } from '../../model/time.js';
 import type { WriteOp, Writer } from '../storage-writer/ops.js';
@@ -29,6 +29,10 @@ function toWriteOp(item: QueueItem, seq: number): WriteOp {
   }
 }
 
+/** The writer refused the op itself (bad input, no such bucket): a retry would be refused again. */
+const refusedForGood = (err: unknown): err is SundialError =>
+  err instanceof SundialError && !(err instanceof Unavailable) && !(err instanceof Timeout);
+
 /**
  * Local mode: into the storage writer. All items of a run are submitted at once and share a
  * group commit; the writer commits a prefix of what it was given, so "finished" is a prefix too,
@@ -41,7 +45,7 @@ export function writerDeliverer(writer: Writer, log: Logger): Deliverer {
       let finished = 0, dropped = 0;
       for (const [i, o] of outcomes.entries()) {
         if (o.status === 'rejected') {
-          if (!(o.reason instanceof InputError)) return { finished, dropped, error: o.reason };
+          if (!refusedForGood(o.reason)) return { finished, dropped, error: o.reason };
           // e.g. the bucket was deleted after the item was accepted: it can never be stored.
           log.warn({ seq: items[i]!.seq, bucket: items[i]!.item.bucket, err: o.reason.message }, 'dropping queued write');
           dropped++;

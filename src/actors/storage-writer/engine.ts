@@ -1,4 +1,4 @@
-import { InputError } from '../../model/errors.js';
+import { toWire, type WireError } from '../../model/errors.js';
 import { openWritable } from '../../storage/open.js';
 import { Reader } from '../../storage/read.js';
 import { writerCaches } from './caches.js';
@@ -14,7 +14,7 @@ export interface EngineOptions {
 }
 
 /** An op's outcome as it crosses the thread boundary. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; message: string; status?: number };
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 /** The synchronous core of the storage writer; runs on the writer thread, owns the connection. */
 export interface Engine {
@@ -86,7 +86,7 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
           s.rollbackTo.run();
           s.release.run();
           caches.rolledBack(bucketOf(op));
-          results.push({ ok: false, message: (err as Error).message, status: err instanceof InputError ? err.status : undefined });
+          results.push({ ok: false, error: toWire(err) });
         }
       }
       recordChanges();
