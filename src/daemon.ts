@@ -160,8 +160,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (config.watchers.enabled) {
     watcherLink = createBusLink(bus, { name: 'sundial-watchers', log });
     const sink = busSink(watcherLink);
-    const probeFactory = () => openProbe({ log });
     const w = config.watchers;
+    const probeFactory = () => openProbe({ log, setting: w.probe });
     children.push(
       afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),

@@ -27,6 +27,8 @@ export interface Config {
   query: { timeout_ms: number; threads: number };
   watchers: {
     enabled: boolean;
+    /** "auto" (choose by the session's environment) or a probe name that forces it: x11, sway, hyprland, kde, gnome, macos, windows. */
+    probe: string;
     afk: { poll_time: number; timeout: number };
     window: { poll_time: number; exclude_title: boolean; exclude_titles: string[] };
   };
@@ -45,6 +47,7 @@ export function defaultConfig(testing: boolean): Config {
     query: { timeout_ms: 30_000, threads: 2 },
     watchers: {
       enabled: true,
+      probe: 'auto',
       afk: testing ? { poll_time: 1, timeout: 20 } : { poll_time: 5, timeout: 180 },
       window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
     },

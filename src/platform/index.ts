@@ -1,51 +1,48 @@
 import type { Logger } from '../log.js';
+import { chooseProbe, type ProbeChoice, type ProbeEnvironment } from './choose.js';
 import { ProbeUnavailableError, type Probe, type ProbeFactory } from './types.js';
 
 export * from './types.js';
+export * from './choose.js';
 
-export interface ProbeEnvironment {
-  platform: NodeJS.Platform;
-  env: Record<string, string | undefined>;
+export interface OpenProbeOptions {
+  log?: Logger;
+  where?: ProbeEnvironment;
+  /** Overrides DISPLAY for the X11 probe. */
+  display?: string;
+  /** `watchers.probe` from the config: "auto" (default) or a probe name that forces it. */
+  setting?: string;
 }
 
-export type ProbeBackend = 'x11' | 'macos' | 'windows';
-
 /**
- * Which backend fits this environment: linux/BSD with DISPLAY → X11, darwin → macOS, win32 → Windows.
- * Throws ProbeUnavailableError("unavailable: <reason>") otherwise.
+ * Opens the probe for this environment (see chooseProbe). The native modules (and ffi-rs) are
+ * imported only here, on demand, so importing this file is safe anywhere (including worker threads).
+ * The probe carries the reason it was chosen; an unavailable error carries the choice.
  */
-export function chooseBackend(where: ProbeEnvironment = { platform: process.platform, env: process.env }): ProbeBackend {
-  switch (where.platform) {
-    case 'darwin':
-      return 'macos';
-    case 'win32':
-      return 'windows';
-    case 'linux':
-    case 'freebsd':
-    case 'openbsd':
-    case 'netbsd' as NodeJS.Platform:
-      if (where.env.DISPLAY) return 'x11';
-      if (where.env.WAYLAND_DISPLAY) {
-        throw new ProbeUnavailableError('Wayland session without XWayland (DISPLAY is not set); use a Wayland watcher such as awatcher');
-      }
-      throw new ProbeUnavailableError('no graphical session (DISPLAY is not set)');
-    default:
-      throw new ProbeUnavailableError(`no probe for platform ${where.platform}`);
+export async function openProbe(opts: OpenProbeOptions = {}): Promise<Probe> {
+  const where = opts.where ?? { platform: process.platform, env: process.env };
+  const choice = chooseProbe(where, opts.setting);
+  try {
+    const probe = await openChosen(choice, where, opts);
+    probe.reason = choice.reason;
+    return probe;
+  } catch (err) {
+    if (err instanceof ProbeUnavailableError) err.choice ??= choice;
+    throw err;
   }
 }
 
-/**
- * Opens the probe for this environment. The native modules (and ffi-rs) are imported only here,
- * on demand, so importing this file is safe anywhere (including worker threads).
- */
-export async function openProbe(opts: { log?: Logger; where?: ProbeEnvironment; display?: string } = {}): Promise<Probe> {
-  const where = opts.where ?? { platform: process.platform, env: process.env };
-  const backend = chooseBackend(where);
-  switch (backend) {
+async function openChosen(choice: ProbeChoice, where: ProbeEnvironment, opts: OpenProbeOptions): Promise<Probe> {
+  switch (choice.backend) {
     case 'x11': {
       const { X11Probe } = await import('./linux/x11.js');
       return X11Probe.open({ display: opts.display ?? where.env.DISPLAY, log: opts.log });
     }
+    case 'sway':
+    case 'hyprland':
+    case 'kde':
+    case 'gnome':
+      throw new ProbeUnavailableError(`the ${choice.backend} probe is not built yet`);
     case 'macos': {
       const [{ openMacApi }, { MacProbe }] = await Promise.all([import('./macos/native.js'), import('./macos/logic.js')]);
       const probe = new MacProbe(wrapNative(openMacApi, 'macOS'));
@@ -61,7 +58,7 @@ export async function openProbe(opts: { log?: Logger; where?: ProbeEnvironment; 
 }
 
 /** A factory for watchers: each call opens a fresh probe for the current environment. */
-export const defaultProbeFactory = (opts: { log?: Logger } = {}): ProbeFactory => () => openProbe(opts);
+export const defaultProbeFactory = (opts: { log?: Logger; setting?: string } = {}): ProbeFactory => () => openProbe(opts);
 
 function wrapNative<T>(open: () => T, what: string): T {
   try {
