@@ -161,7 +161,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     watcherLink = createBusLink(bus, { name: 'sundial-watchers', log });
     const sink = busSink(watcherLink);
     const w = config.watchers;
-    const probeFactory = () => openProbe({ log, setting: w.probe });
+    const probeFactory = () => openProbe({ log, setting: w.probe, idleStepSeconds: w.afk.poll_time });
     children.push(
       afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),

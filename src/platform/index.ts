@@ -12,6 +12,8 @@ export interface OpenProbeOptions {
   display?: string;
   /** `watchers.probe` from the config: "auto" (default) or a probe name that forces it. */
   setting?: string;
+  /** Resolution of Wayland idle times that come as "no input for N s" (swayidle): the AFK poll. Default 5 s. */
+  idleStepSeconds?: number;
 }
 
 /**
@@ -38,7 +40,14 @@ async function openChosen(choice: ProbeChoice, where: ProbeEnvironment, opts: Op
       const { X11Probe } = await import('./linux/x11.js');
       return X11Probe.open({ display: opts.display ?? where.env.DISPLAY, log: opts.log });
     }
-    case 'sway':
+    case 'sway': {
+      const [{ SwayProbe }, { SwayidleSource }] = await Promise.all([import('./linux/wayland/sway.js'), import('./linux/wayland/idle.js')]);
+      return SwayProbe.open({
+        socketPath: where.env.SWAYSOCK,
+        log: opts.log,
+        idle: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }),
+      });
+    }
     case 'hyprland':
     case 'kde':
     case 'gnome':
