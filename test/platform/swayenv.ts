@@ -55,6 +55,22 @@ const kill = (p: ChildProcess | null, sig: NodeJS.Signals = 'SIGTERM'): Promise<
     setTimeout(() => p.kill('SIGKILL'), 3000).unref();
   });
 
+interface Node {
+  app_id?: string;
+  pid?: number;
+  nodes?: Node[];
+  floating_nodes?: Node[];
+}
+/** The pid of the window with this app_id in a GET_TREE answer, 0 when there is none. */
+function windowPid(n: Node, appId: string): number {
+  if (n.app_id === appId && n.pid) return n.pid;
+  for (const c of [...(n.nodes ?? []), ...(n.floating_nodes ?? [])]) {
+    const p = windowPid(c, appId);
+    if (p) return p;
+  }
+  return 0;
+}
+
 export async function startSway(): Promise<SwaySession> {
   const { uid, gid } = userIds();
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-sway-'));
@@ -104,6 +120,25 @@ export async function startSway(): Promise<SwaySession> {
     await waitFor(async () => (await session.swaymsg('-t', 'get_version').then(() => true, () => false)), 'sway answering', 20_000);
   };
 
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // runuser exits on SIGTERM without passing it on, so end sway itself (its pid is in the socket name).
+  const endSway = async (): Promise<void> => {
+    const pid = Number(/sway-ipc\.\d+\.(\d+)\.sock$/.exec(swaysock)?.[1] ?? 0);
+    await session.swaymsg('exit').catch(() => undefined);
+    if (pid) {
+      await waitFor(() => !alive(pid), 'sway to exit', 5_000).catch(() => process.kill(pid, 'SIGKILL'));
+    }
+    await kill(sway);
+    for (const p of [...windows]) await kill(p);
+  };
+
   const session: SwaySession = {
     runtimeDir,
     get swaysock() {
@@ -127,7 +162,15 @@ export async function startSway(): Promise<SwaySession> {
       const p = asUser(['foot', '-a', appId, '-T', title, 'sh', '-c', script], { ...baseEnv, WAYLAND_DISPLAY: waylandDisplay });
       windows.add(p);
       p.once('exit', () => windows.delete(p));
-      await waitFor(async () => (await session.swaymsg('-t', 'get_tree')).includes(JSON.stringify(title)), `window "${title}" mapped`, 20_000);
+      let pid = 0;
+      await waitFor(
+        async () => {
+          pid = windowPid(JSON.parse(await session.swaymsg('-t', 'get_tree', '--raw')), appId);
+          return pid > 0;
+        },
+        `window "${title}" mapped`,
+        20_000,
+      );
       const w: SwayWindow = {
         appId,
         title,
@@ -137,6 +180,13 @@ export async function startSway(): Promise<SwaySession> {
           w.title = t;
         },
         async close() {
+          // runuser exits on SIGTERM without passing it on: end the terminal itself.
+          try {
+            process.kill(pid, 'SIGTERM');
+          } catch {
+            // already gone
+          }
+          await waitFor(async () => windowPid(JSON.parse(await session.swaymsg('-t', 'get_tree', '--raw')), appId) === 0, `window "${w.title}" closed`, 20_000);
           await kill(p);
           fs.rmSync(fifo, { force: true });
         },
@@ -150,16 +200,12 @@ export async function startSway(): Promise<SwaySession> {
       await session.swaymsg('seat', '-', 'cursor', 'move', '1', '1');
     },
     async stop() {
-      for (const p of [...windows]) await kill(p);
-      await session.swaymsg('exit').catch(() => undefined);
-      await kill(sway);
-      await sleep(100);
+      // The terminals end with the compositor (their Wayland connection closes).
+      await endSway();
       fs.rmSync(runtimeDir, { recursive: true, force: true });
     },
     async restart() {
-      for (const p of [...windows]) await kill(p);
-      await session.swaymsg('exit').catch(() => undefined);
-      await kill(sway);
+      await endSway();
       await up();
     },
   };
