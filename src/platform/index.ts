@@ -48,10 +48,41 @@ async function openChosen(choice: ProbeChoice, where: ProbeEnvironment, opts: Op
         idle: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }),
       });
     }
-    case 'hyprland':
+    case 'hyprland': {
+      const [{ HyprlandProbe }, { SwayidleSource }] = await Promise.all([import('./linux/wayland/hyprland.js'), import('./linux/wayland/idle.js')]);
+      return HyprlandProbe.open({ env: where.env, log: opts.log, idle: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }) });
+    }
     case 'kde':
-    case 'gnome':
-      throw new ProbeUnavailableError(`the ${choice.backend} probe is not built yet`);
+    case 'gnome': {
+      const [dbus, idle, { SwayidleSource }] = await Promise.all([import('./linux/wayland/dbus.js'), import('./linux/wayland/dbus-idle.js'), import('./linux/wayland/idle.js')]);
+      const bus = new dbus.BusHolder(dbus.sessionBusAddress(where.env), 'session bus', opts.log);
+      const loginLock = new dbus.LoginLock(where.env, opts.log);
+      if (choice.backend === 'gnome') {
+        const { GnomeProbe } = await import('./linux/wayland/gnome.js');
+        return GnomeProbe.open({
+          bus,
+          log: opts.log,
+          idle: () => new idle.DbusIdleSource({ bus, idle: idle.MUTTER_IDLE, unitMs: 1, active: idle.GNOME_SCREENSAVER_ACTIVE, loginLock, log: opts.log }),
+        });
+      }
+      const { KdeProbe } = await import('./linux/wayland/kde.js');
+      return KdeProbe.open({
+        bus,
+        log: opts.log,
+        // KWin answers GetSessionIdleTime in ms, or (recent Plasma on Wayland) not at all: then
+        // swayidle, which speaks KWin's idle protocol.
+        idle: () =>
+          new idle.DbusIdleSource({
+            bus,
+            idle: idle.FREEDESKTOP_IDLE,
+            unitMs: 1,
+            active: idle.FREEDESKTOP_SCREENSAVER_ACTIVE,
+            loginLock,
+            log: opts.log,
+            fallback: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }),
+          }),
+      });
+    }
     case 'macos': {
       const [{ openMacApi }, { MacProbe }] = await Promise.all([import('./macos/native.js'), import('./macos/logic.js')]);
       const probe = new MacProbe(wrapNative(openMacApi, 'macOS'));

@@ -132,7 +132,7 @@ export class SwayProbe implements Probe {
     return this.refresh(conn);
   }
 
-  idleSeconds(): Promise<number> {
+  async idleSeconds(): Promise<number> {
     return this.idle().idleSeconds();
   }
 
