@@ -40,17 +40,19 @@ async function openChosen(choice: ProbeChoice, where: ProbeEnvironment, opts: Op
       const { X11Probe } = await import('./linux/x11.js');
       return X11Probe.open({ display: opts.display ?? where.env.DISPLAY, log: opts.log });
     }
-    case 'sway': {
-      const [{ SwayProbe }, { SwayidleSource }] = await Promise.all([import('./linux/wayland/sway.js'), import('./linux/wayland/idle.js')]);
-      return SwayProbe.open({
-        socketPath: where.env.SWAYSOCK,
-        log: opts.log,
-        idle: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }),
-      });
-    }
+    case 'sway':
     case 'hyprland': {
-      const [{ HyprlandProbe }, { SwayidleSource }] = await Promise.all([import('./linux/wayland/hyprland.js'), import('./linux/wayland/idle.js')]);
-      return HyprlandProbe.open({ env: where.env, log: opts.log, idle: () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log }) });
+      const [{ SwayProbe }, { HyprlandProbe }, { SwayidleSource }, { LoginLock }] = await Promise.all([
+        import('./linux/wayland/sway.js'),
+        import('./linux/wayland/hyprland.js'),
+        import('./linux/wayland/idle.js'),
+        import('./linux/wayland/dbus.js'),
+      ]);
+      // Idle through a supervised swayidle (wlroots compositors speak its idle protocol); locked on
+      // its lock hook or logind's LockedHint.
+      const idle = () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log, loginLock: new LoginLock(where.env, opts.log) });
+      if (choice.backend === 'hyprland') return HyprlandProbe.open({ env: where.env, log: opts.log, idle });
+      return SwayProbe.open({ socketPath: where.env.SWAYSOCK, log: opts.log, idle });
     }
     case 'kde':
     case 'gnome': {

@@ -145,7 +145,10 @@ describe('sway probe on a real headless sway', () => {
 
   it('swayidle bookkeeping: last input one step before "idle", never before a moment reported active', async () => {
     let t = 100_000;
-    const idle = new SwayidleSource({ env: {}, stepSeconds: 5, spawn: false, now: () => t });
+    let logindLocked = false;
+    let logindClosed = 0;
+    const loginLock = { locked: async () => logindLocked, close: () => void logindClosed++ };
+    const idle = new SwayidleSource({ env: {}, stepSeconds: 5, spawn: false, now: () => t, loginLock });
     idle.line('idle'); // no poll yet: input 5 s before the timeout fired
     t += 2_000;
     expect(await idle.idleSeconds()).toBe(7);
@@ -159,7 +162,10 @@ describe('sway probe on a real headless sway', () => {
     expect(await idle.locked()).toBe(true);
     idle.line('unlock');
     expect(await idle.locked()).toBe(false);
+    logindLocked = true; // logind's LockedHint counts too
+    expect(await idle.locked()).toBe(true);
     idle.close();
+    expect(logindClosed).toBe(1);
     await expect(idle.idleSeconds()).rejects.toThrow(ProbeUnavailableError);
   });
 

@@ -20,8 +20,8 @@ export interface SwayidleOptions {
   stepSeconds?: number;
   binary?: string;
   log?: Logger;
-  /** Another lock signal (login1 LockedHint), or'ed with swayidle's lock / unlock hooks. */
-  lockedHint?: () => Promise<boolean>;
+  /** Another lock signal (login1 LockedHint), or'ed with swayidle's lock / unlock hooks; closed with this source. */
+  loginLock?: { locked(): Promise<boolean>; close(): void };
   now?: () => number;
   /** false: don't spawn swayidle; lines are fed through `line()` (tests of the bookkeeping). */
   spawn?: boolean;
@@ -70,11 +70,12 @@ export class SwayidleSource implements IdleSource {
   async locked(): Promise<boolean> {
     this.check();
     if (this.lockedByHook) return true;
-    return this.opts.lockedHint ? this.opts.lockedHint().catch(() => false) : false;
+    return this.opts.loginLock ? this.opts.loginLock.locked().catch(() => false) : false;
   }
 
   close(): void {
     this.closed = true;
+    this.opts.loginLock?.close();
     const c = this.child;
     this.child = null;
     if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
