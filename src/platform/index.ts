@@ -52,7 +52,7 @@ async function openChosen(choice: ProbeChoice, where: ProbeEnvironment, opts: Op
       // its lock hook or logind's LockedHint.
       const idle = () => new SwayidleSource({ env: where.env, stepSeconds: opts.idleStepSeconds, log: opts.log, loginLock: new LoginLock(where.env, opts.log) });
       if (choice.backend === 'hyprland') return HyprlandProbe.open({ env: where.env, log: opts.log, idle });
-      return SwayProbe.open({ socketPath: where.env.SWAYSOCK, log: opts.log, idle });
+      return SwayProbe.open({ socketPath: where.env.SWAYSOCK, runtimeDir: where.env.XDG_RUNTIME_DIR, log: opts.log, idle });
     }
     case 'kde':
     case 'gnome': {

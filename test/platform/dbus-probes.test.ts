@@ -200,6 +200,19 @@ describe('KDE and GNOME probes against test-owned D-Bus services', () => {
       locked = false;
     });
 
+    it('KWin restarting (a new owner of org.kde.KWin): the script is loaded into the new one', async () => {
+      let changes = 0;
+      const off = probe.onChange(() => changes++);
+      svc.close();
+      svc = await TestService.connect(session.address, ['org.kde.KWin']);
+      kwin = new FakeKWin(svc, plasma);
+      kwin.active = konsole;
+      await waitFor(() => changes >= 1, 'the restart noticed');
+      await waitFor(async () => (await probe.activeWindow().catch(() => null))?.app === 'org.kde.konsole', 'the script reporting from the new KWin');
+      expect([...kwin.loaded.keys()]).toEqual([probe.pluginName]);
+      off();
+    });
+
     it('close unloads the script from KWin', async () => {
       probe.close();
       await waitFor(() => kwin.unloaded.includes(probe.pluginName) && !kwin.loaded.has(probe.pluginName), 'unloadScript');

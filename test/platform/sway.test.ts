@@ -183,6 +183,13 @@ describe('sway probe on a real headless sway', () => {
     off();
   });
 
+  it('forced by config without SWAYSOCK: the socket is found in XDG_RUNTIME_DIR', async () => {
+    const forced = await openProbe({ where: { platform: 'linux', env: { XDG_RUNTIME_DIR: sway.runtimeDir } }, setting: 'sway' });
+    expect(forced.reason).toBe('forced by config watchers.probe = "sway"');
+    expect((await forced.activeWindow())?.title).toBe('after restart');
+    forced.close();
+  });
+
   it('no compositor: unavailable with the socket named', async () => {
     await expect(SwayProbe.open({ socketPath: '/nonexistent/sway-ipc.sock', idle: () => { throw new Error('unused'); } })).rejects.toThrow(ProbeUnavailableError);
     const missing = new SwayidleSource({ env: sway.env(), binary: 'swayidle-not-installed' });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../../log.js';
 import { ProbeUnavailableError, UNKNOWN, type ActiveWindow, type Probe } from '../../types.js';
-import { BusHolder, callMethod, dbusNext, type DBusMessage, type MessageBus } from './dbus.js';
+import { addMatch, BusHolder, callMethod, dbusNext, type DBusMessage, type MessageBus } from './dbus.js';
 import type { IdleSource } from './idle.js';
 import { ChangeListeners, WindowCache } from './window-cache.js';
 
@@ -78,6 +78,8 @@ export class KdeProbe implements Probe {
   private loading: Promise<void> | null = null;
   private scriptDir: string | null = null;
   private firstReport: (() => void) | null = null;
+  /** The unique bus name of the KWin our script runs in. */
+  private loadedInto: string | null = null;
   private closed = false;
   reports = 0;
 
@@ -86,8 +88,22 @@ export class KdeProbe implements Probe {
     o.bus.onConnect = async (bus) => {
       // A new connection (KWin or the bus restarted): the script must be loaded again.
       this.loading = null;
+      this.loadedInto = null;
       this.cache.clear();
       bus.addMethodHandler((m: DBusMessage) => this.handle(bus, m));
+      // KWin restarted (or quit): our script went with it; load it into the new one at the next poll.
+      bus.on('message', (m: DBusMessage) => {
+        if (m.member !== 'NameOwnerChanged' || m.interface !== 'org.freedesktop.DBus' || m.body?.[0] !== KWIN) return;
+        const [, oldOwner, newOwner] = m.body as [string, string, string];
+        if (this.loadedInto && oldOwner === this.loadedInto) {
+          this.o.log?.info('kde: KWin left the bus; the script goes again into the next one');
+          this.loading = null;
+          this.loadedInto = null;
+          this.cache.clear();
+          this.changes.emit();
+        } else if (newOwner && !this.loading) this.changes.emit(); // a KWin appeared: poll (and load) now
+      });
+      await addMatch(bus, `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${KWIN}'`);
       const d = dbusNext();
       const r = await bus.requestName(this.serviceName, d.NameFlag.DO_NOT_QUEUE);
       if (r !== d.RequestNameReply.PRIMARY_OWNER && r !== d.RequestNameReply.ALREADY_OWNER) throw new Error(`cannot own ${this.serviceName}`);
@@ -126,7 +142,7 @@ export class KdeProbe implements Probe {
       this.o.bus.close();
       if (this.scriptDir) fs.rmSync(this.scriptDir, { recursive: true, force: true });
     };
-    if (this.loading) {
+    if (this.loadedInto) {
       // Leave nothing running inside KWin.
       this.o.bus
         .get()
@@ -182,6 +198,17 @@ export class KdeProbe implements Probe {
     const call = (member: string, signature = '', body: unknown[] = []) => callMethod(bus, { ...SCRIPTING, member, signature, body });
     // A script of ours left over from a crash would report to a name nobody owns any more.
     await call('unloadScript', 's', [this.pluginName]).catch(() => undefined);
+    const [owner] = await callMethod(bus, {
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'GetNameOwner',
+      signature: 's',
+      body: [KWIN],
+    }).catch(() => {
+      throw new ProbeUnavailableError('KWin is not on the session bus (org.kde.KWin has no owner)');
+    });
+    this.loadedInto = owner as string;
     const reported = new Promise<void>((resolve) => (this.firstReport = resolve));
     let id: number;
     try {

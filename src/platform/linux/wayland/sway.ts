@@ -46,9 +46,9 @@ export function swayWindow(n: SwayNode | null): ActiveWindow | null {
  * The sway IPC socket: SWAYSOCK, or, when that socket is gone (sway restarted and got a new pid in
  * its socket name), the newest `sway-ipc.<uid>.<pid>.sock` of this user in the same directory.
  */
-export function findSwaySocket(configured: string | undefined, uid = process.getuid?.() ?? 0): string | null {
+export function findSwaySocket(configured: string | undefined, runtimeDir?: string, uid = process.getuid?.() ?? 0): string | null {
   if (configured && fs.existsSync(configured)) return configured;
-  const dir = configured ? path.dirname(configured) : process.env.XDG_RUNTIME_DIR;
+  const dir = configured ? path.dirname(configured) : runtimeDir;
   if (!dir) return null;
   let best: { file: string; mtime: number } | null = null;
   let names: string[] = [];
@@ -81,6 +81,8 @@ export function findSwaySocket(configured: string | undefined, uid = process.get
 export interface SwayProbeOptions {
   /** SWAYSOCK. */
   socketPath: string | undefined;
+  /** XDG_RUNTIME_DIR, where sway's socket is looked for when SWAYSOCK is unset (probe forced by config). */
+  runtimeDir?: string;
   /** Idle and lock state (a supervised swayidle); opened on first use, so the window watcher never starts one. */
   idle: () => IdleSource;
   log?: Logger;
@@ -117,7 +119,7 @@ export class SwayProbe implements Probe {
   /** Checks the socket exists (a missing compositor is reported at start); connects lazily. */
   static async open(opts: SwayProbeOptions): Promise<SwayProbe> {
     const p = new SwayProbe(opts);
-    if (!findSwaySocket(opts.socketPath)) throw new ProbeUnavailableError(`sway IPC socket ${opts.socketPath ?? '(SWAYSOCK unset)'} does not exist`);
+    if (!findSwaySocket(opts.socketPath, opts.runtimeDir)) throw new ProbeUnavailableError(`sway IPC socket ${opts.socketPath ?? '(SWAYSOCK unset)'} does not exist`);
     return p;
   }
 
@@ -221,7 +223,7 @@ export class SwayProbe implements Probe {
   }
 
   private async connect(): Promise<I3Connection> {
-    const file = findSwaySocket(this.socketPath ?? undefined);
+    const file = findSwaySocket(this.socketPath ?? undefined, this.opts.runtimeDir);
     if (!file) throw new ProbeUnavailableError(`sway IPC socket ${this.socketPath ?? '(SWAYSOCK unset)'} does not exist (sway not running?)`);
     let conn: I3Connection | null = null;
     conn = await connectI3(file, {
