@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProbe } from '../../src/platform/index.js';
-import { BusHolder, LoginLock } from '../../src/platform/linux/wayland/dbus.js';
+import { BusHolder, LoginLock, sessionBusAddress } from '../../src/platform/linux/wayland/dbus.js';
 import { DbusIdleSource, FREEDESKTOP_IDLE } from '../../src/platform/linux/wayland/dbus-idle.js';
 import { FOCUSED_WINDOW_MISSING, gnomeWindow, type GnomeProbe } from '../../src/platform/linux/wayland/gnome.js';
 import { SwayidleSource } from '../../src/platform/linux/wayland/idle.js';
@@ -122,6 +124,18 @@ describe('KDE and GNOME probes against test-owned D-Bus services', () => {
     DBUS_SYSTEM_BUS_ADDRESS: system.address,
     XDG_SESSION_ID: 'c2',
     ...extra,
+  });
+
+  it('session bus address: DBUS_SESSION_BUS_ADDRESS, the systemd socket, or that instead of an abstract one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-rt-'));
+    expect(sessionBusAddress({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' })).toBe('unix:path=/run/user/1000/bus');
+    expect(sessionBusAddress({ XDG_RUNTIME_DIR: dir })).toBe(`unix:path=${dir}/bus`);
+    expect(sessionBusAddress({})).toBeNull();
+    const abstract = 'unix:abstract=/tmp/dbus-Xyz,guid=0123';
+    expect(sessionBusAddress({ DBUS_SESSION_BUS_ADDRESS: abstract, XDG_RUNTIME_DIR: dir })).toBe(abstract);
+    fs.writeFileSync(path.join(dir, 'bus'), '');
+    expect(sessionBusAddress({ DBUS_SESSION_BUS_ADDRESS: abstract, XDG_RUNTIME_DIR: dir })).toBe(`unix:path=${dir}/bus`);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('login1 LockedHint: by XDG_SESSION_ID, or the user\'s graphical session', async () => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Logger } from '../../../log.js';
 import { ProbeUnavailableError } from '../../types.js';
@@ -12,8 +13,13 @@ export const dbusNext = (): DBus => (mod ??= require('dbus-next') as DBus);
 
 /** The session bus of this user: DBUS_SESSION_BUS_ADDRESS, else the systemd default under XDG_RUNTIME_DIR. */
 export function sessionBusAddress(env: Record<string, string | undefined>): string | null {
-  if (env.DBUS_SESSION_BUS_ADDRESS) return env.DBUS_SESSION_BUS_ADDRESS;
-  if (env.XDG_RUNTIME_DIR) return `unix:path=${env.XDG_RUNTIME_DIR}/bus`;
+  const systemd = env.XDG_RUNTIME_DIR ? `${env.XDG_RUNTIME_DIR}/bus` : null;
+  const given = env.DBUS_SESSION_BUS_ADDRESS;
+  // dbus-next speaks abstract sockets only through an optional native module (usually not built):
+  // prefer the same user's systemd bus socket when there is one.
+  if (given && given.includes('abstract=') && systemd && fs.existsSync(systemd)) return `unix:path=${systemd}`;
+  if (given) return given;
+  if (systemd) return `unix:path=${systemd}`;
   return null;
 }
 
