@@ -63,8 +63,9 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
   let probe: Probe | null = null;
   let choice: { backend: string; reason: string } | null = null;
   let unsubscribe: (() => void) | null = null;
-  // Aborted by a probe's change event: ends the current wait early.
+  // Aborted by a probe's change event (or by stopping): ends the current wait early.
   let wake = new AbortController();
+  signal.addEventListener('abort', () => wake.abort(), { once: true });
   let lastTickAt = 0;
   let unavailable: string | null = null;
   let ready = false;
@@ -122,7 +123,7 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
         }
       }
       // A change reported during the tick wakes at once; otherwise wait for the poll or a change.
-      if (!wake.signal.aborted) await o.clock.sleep(delay, AbortSignal.any([signal, wake.signal]));
+      if (!wake.signal.aborted) await o.clock.sleep(delay, wake.signal);
       if (wake.signal.aborted && !signal.aborted) {
         wake = new AbortController();
         // Woken by a change: keep event-driven polls apart.
