@@ -143,6 +143,15 @@ describe('sway probe on a real headless sway', () => {
     }
   });
 
+  it('swayidle dying is reported as unavailable with its exit (the watcher then starts a new probe)', async () => {
+    const idle = new SwayidleSource({ env: sway.env(), stepSeconds: 1 });
+    await waitFor(() => idle.pid !== undefined, 'swayidle started');
+    expect(await idle.idleSeconds()).toBe(0);
+    process.kill(idle.pid!, 'SIGKILL');
+    await waitFor(async () => idle.idleSeconds().then(() => false, (e: Error) => e instanceof ProbeUnavailableError && /swayidle exited \(SIGKILL\)/.test(e.message)), 'the exit reported');
+    idle.close();
+  });
+
   it('swayidle bookkeeping: last input one step before "idle", never before a moment reported active', async () => {
     let t = 100_000;
     let logindLocked = false;
