@@ -272,13 +272,16 @@ describe('KDE and GNOME probes against test-owned D-Bus services', () => {
       shell?.close();
     });
 
-    it('extension JSON → window', () => {
+    it('extension JSON and KWin reports → window', () => {
       expect(gnomeWindow('{"title":"Calculator","wm_class":"org.gnome.Calculator","wm_class_instance":"org.gnome.Calculator","pid":56643,"id":2274918779}')).toEqual({
         app: 'org.gnome.Calculator',
         title: 'Calculator',
         pid: 56643,
       });
       expect(gnomeWindow('{}')).toBeNull();
+      // KDE's report: resourceClass, else resourceName; a pid of 0 is no pid.
+      expect(kdeWindow('notes', '', 'kate', 0)).toEqual({ app: 'kate', title: 'notes' });
+      expect(kdeWindow('', 'org.kde.kate', 'kate', 12)).toEqual({ app: 'org.kde.kate', title: '', pid: 12 });
       expect(gnomeWindow('{"title":"x","wm_class":null,"wm_class_instance":"inst"}')).toEqual({ app: 'inst', title: 'x' });
     });
 

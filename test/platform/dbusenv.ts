@@ -54,7 +54,7 @@ export class TestService {
       if (!h) return false;
       this.calls.push(`${m.path} ${m.interface}.${m.member}`);
       const d = dbusNext();
-      Promise.resolve(h(m)).then((r) => {
+      void Promise.resolve(h(m)).then((r) => {
         if (r && 'error' in r) bus.send(d.Message.newError(m as unknown as string, r.error, r.text ?? r.error));
         else bus.send(d.Message.newMethodReturn(m, r?.signature ?? '', r?.body ?? []));
       });

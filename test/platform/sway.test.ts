@@ -62,13 +62,12 @@ describe('i3 IPC framing', () => {
 
 describe('sway probe on a real headless sway', () => {
   let sway: SwaySession;
-  let one: SwayWindow;
   let two: SwayWindow;
   let probe: SwayProbe;
 
   beforeAll(async () => {
     sway = await startSway();
-    one = await sway.openWindow('org.example.One', 'first — ü');
+    await sway.openWindow('org.example.One', 'first — ü');
     two = await sway.openWindow('org.example.Two', 'second 日本');
   });
   afterAll(async () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { sleep, waitFor } from './xenv.js';
+import { waitFor } from './xenv.js';
 
 const run = promisify(execFile);
 export const SWAY_USER = 'sundial-sway';
