@@ -151,6 +151,24 @@ describe('sway probe on a real headless sway', () => {
     idle.close();
   });
 
+  it('swayidle ends itself when nobody reads its hooks any more (the daemon died)', async () => {
+    const idle = new SwayidleSource({ env: sway.env(), stepSeconds: 1 });
+    await waitFor(() => idle.pid !== undefined, 'swayidle started');
+    const pid = idle.pid!;
+    // What a killed daemon leaves: the read end of swayidle's stdout closed.
+    (idle as unknown as { child: { stdout: { destroy(): void } } }).child.stdout.destroy();
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), 'swayidle gone at its next hook', 20_000);
+    idle.close();
+  });
+
   it('swayidle bookkeeping: last input one step before "idle", never before a moment reported active', async () => {
     let t = 100_000;
     let logindLocked = false;

@@ -111,8 +111,11 @@ export class SwayidleSource implements IdleSource {
     const binary = this.opts.binary ?? 'swayidle';
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.opts.env)) if (v !== undefined) env[k] = v;
-    // -w: run the hooks one at a time, in order. lock / unlock come from logind where there is one.
-    const args = ['-w', 'timeout', String(this.stepSeconds), 'echo idle', 'resume', 'echo resume', 'lock', 'echo lock', 'unlock', 'echo unlock'];
+    // -w: run the hooks one at a time, in order (each as `sh -c` straight from swayidle). lock /
+    // unlock come from logind where there is one. When nobody reads any more (the daemon was killed
+    // without stopping us), the write fails and the hook ends swayidle instead of leaving it behind.
+    const hook = (word: string): string => `trap '' PIPE; echo ${word} || kill $PPID`;
+    const args = ['-w', 'timeout', String(this.stepSeconds), hook('idle'), 'resume', hook('resume'), 'lock', hook('lock'), 'unlock', hook('unlock')];
     const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     readline.createInterface({ input: child.stdout! }).on('line', (l) => this.line(l));
