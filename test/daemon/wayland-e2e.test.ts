@@ -5,15 +5,16 @@ import { startSway, type SwaySession } from '../platform/swayenv.js';
 import { runCli, startInProcess, waitFor } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// The whole path in a pure Wayland session (headless sway), with an XWayland-style DISPLAY that must
-// not win: probe → watcher → bus → queue → writer → SQLite → REST, and `sundial status` naming the probe.
+// The whole path in a Wayland session (headless sway) whose XWayland DISPLAY must not win:
+// probe → watcher → bus → queue → writer → SQLite → REST, and `sundial status` naming the probe.
 let sway: SwaySession;
 let daemon: Daemon;
 let tmp: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
   sway = await startSway();
-  Object.assign(process.env, sway.env(), { XDG_SESSION_TYPE: 'wayland', DISPLAY: ':77' });
+  // The real XWayland display of this sway, as a session would have it: it must not win.
+  Object.assign(process.env, sway.env(), { XDG_SESSION_TYPE: 'wayland', DISPLAY: await sway.xwayland() });
   tmp = tempDir();
   daemon = await startInProcess(tmp.dir, (c) => {
     c.watchers.enabled = true;
@@ -52,7 +53,7 @@ describe('built-in watchers in a Wayland (sway) session', () => {
     for (const name of ['watcher-window', 'watcher-afk']) {
       const c = json.children.find((k) => k.name === name)!;
       expect(c.state).toBe('running');
-      expect(c.info).toMatchObject({ probe: 'sway', probeReason: expect.stringMatching(/^SWAYSOCK is set .*DISPLAY=:77 is XWayland/) });
+      expect(c.info).toMatchObject({ probe: 'sway', probeReason: expect.stringMatching(/^SWAYSOCK is set .*DISPLAY=:\d+ is XWayland/) });
       expect(c.info.unavailable).toBeUndefined();
     }
     const text = (await runCli(['status', ...flags])).stdout;

@@ -6,7 +6,7 @@ import { SwayidleSource } from '../../src/platform/linux/wayland/idle.js';
 import { focusedNode, SwayProbe, swayWindow } from '../../src/platform/linux/wayland/sway.js';
 import { ProbeUnavailableError } from '../../src/platform/types.js';
 import { startSway, type SwaySession, type SwayWindow } from './swayenv.js';
-import { sleep, waitFor } from './xenv.js';
+import { sleep, waitFor, WindowMaker } from './xenv.js';
 
 describe('i3 IPC framing', () => {
   it('encodes magic, little-endian length and type; the reader splits and reassembles frames', () => {
@@ -122,6 +122,19 @@ describe('sway probe on a real headless sway', () => {
     await sway.swaymsg('workspace', '1');
     await waitFor(async () => (await probe.activeWindow()) !== null, 'a window again');
     off();
+  });
+
+  it('an XWayland window: app from its X11 class (window_properties.class)', async () => {
+    const maker = await WindowMaker.connect(await sway.xwayland());
+    try {
+      await maker.create({ cls: 'LegacyApp', instance: 'legacy', title: 'legacy window — X11' });
+      await waitFor(async () => (await sway.swaymsg('-t', 'get_tree')).includes('legacy window'), 'the X window mapped', 20_000);
+      await sway.focus('legacy window — X11');
+      await waitFor(async () => (await probe.activeWindow())?.app === 'LegacyApp', 'the X window focused', 20_000);
+      expect((await probe.activeWindow())?.title).toBe('legacy window — X11');
+    } finally {
+      maker.close();
+    }
   });
 
   it('idle time through swayidle: grows without input, back to 0 on input', async () => {

@@ -27,6 +27,11 @@ export interface SwaySession {
   /** The current IPC socket (changes when sway restarts). */
   swaysock: string;
   waylandDisplay: string;
+  /**
+   * The XWayland display (":N"), opened to the test process: Xwayland admits only the compositor's
+   * user, who adds root with xhost (which also starts Xwayland, lazily started by sway).
+   */
+  xwayland(): Promise<string>;
   /** What a session's processes see: WAYLAND_DISPLAY, XDG_RUNTIME_DIR, SWAYSOCK. */
   env(): Record<string, string>;
   swaymsg(...args: string[]): Promise<string>;
@@ -146,6 +151,15 @@ export async function startSway(): Promise<SwaySession> {
     },
     get waylandDisplay() {
       return waylandDisplay;
+    },
+    async xwayland() {
+      // wlroots writes the compositor's pid (NUL-terminated) into the X lock file it takes for XWayland.
+      const pid = /sway-ipc\.\d+\.(\d+)\.sock$/.exec(swaysock)?.[1];
+      const lock = fs.readdirSync('/tmp').find((f) => /^\.X\d+-lock$/.test(f) && fs.readFileSync(path.join('/tmp', f), 'utf8').replace(/\0/g, '').trim() === pid);
+      if (!lock) throw new Error('sway has no XWayland display (is the xwayland package installed?)');
+      const display = `:${/\d+/.exec(lock)![0]}`;
+      await run('runuser', ['-u', SWAY_USER, '--', 'env', `DISPLAY=${display}`, `XDG_RUNTIME_DIR=${runtimeDir}`, 'xhost', '+si:localuser:root']);
+      return display;
     },
     env: () => ({ WAYLAND_DISPLAY: waylandDisplay, XDG_RUNTIME_DIR: runtimeDir, SWAYSOCK: swaysock, PATH: process.env.PATH ?? '/usr/bin:/bin' }),
     async swaymsg(...args: string[]) {
