@@ -56,7 +56,7 @@ function chooseUnixProbe(env: ProbeEnvironment['env']): ProbeChoice {
   const wayland = declared === 'wayland' || (declared !== 'x11' && !!env.WAYLAND_DISPLAY);
   const x11Declared = declared === 'x11';
   const session = declared === 'wayland' ? 'XDG_SESSION_TYPE=wayland' : `WAYLAND_DISPLAY=${env.WAYLAND_DISPLAY}`;
-  const xwayland = env.DISPLAY ? ` (DISPLAY=${env.DISPLAY} is XWayland and sees only X11 apps)` : '';
+  const xwayland = env.DISPLAY ? `; DISPLAY=${env.DISPLAY} is XWayland and sees only X11 apps` : '';
 
   // Compositor-specific sockets name the compositor exactly; they are set only inside it.
   if (!x11Declared && env.SWAYSOCK) return { backend: 'sway', reason: `SWAYSOCK is set (sway / i3-IPC compositor)${wayland ? xwayland : ''}` };
