@@ -145,8 +145,8 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
   if (config.watchers.enabled) {
     // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
     const sink = busSink({ request: (subject, payload, timeoutMs) => d.watcherLink().request(subject, payload, timeoutMs) });
-    const probeFactory = () => openProbe({ log });
     const w = config.watchers;
+    const probeFactory = () => openProbe({ log, setting: w.probe, idleStepSeconds: w.afk.poll_time });
     specs.push(
       afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROBE_NAMES } from '../platform/choose.js';
 
 /**
  * The one declaration of Sundial's settings: the defaults, the validation, the table in
@@ -46,6 +47,10 @@ export function configSchema(testing: boolean) {
     }),
     watchers: section({
       enabled: z.boolean().default(true).describe('run the built-in AFK and window watchers'),
+      probe: z
+        .enum(['auto', ...PROBE_NAMES])
+        .default('auto')
+        .describe('`auto`: choose the probe from the session\'s environment (docs/wayland.md); or force one'),
       afk: section({
         poll_time: seconds.default(testing ? 1 : 5).describe('seconds between idle checks'),
         timeout: seconds.default(testing ? 20 : 180).describe('seconds without input before you count as away'),

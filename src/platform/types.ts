@@ -6,8 +6,10 @@ export interface ActiveWindow {
 }
 
 export interface Probe {
-  /** Short name of the backend ("x11", "macos", "windows", "fake"). */
+  /** Short name of the backend ("x11", "sway", "hyprland", "kde", "gnome", "macos", "windows", "fake"). */
   readonly kind: string;
+  /** Why this probe was chosen (set by openProbe; shown by `sundial status`). */
+  reason?: string;
   /** Seconds since the last keyboard / pointer input. */
   idleSeconds(): Promise<number>;
   /**
@@ -19,6 +21,12 @@ export interface Probe {
   locked?(): Promise<boolean>;
   /** Something the user should know while the probe works only partly (e.g. a missing permission). */
   notice?(): string | null;
+  /**
+   * Event-driven probes (sway, Hyprland, KDE, GNOME) call `cb` when the focused window or its title
+   * changed, so the window watcher records it at once; its poll stays as the safety net. Returns
+   * the unsubscribe function.
+   */
+  onChange?(cb: () => void): () => void;
   close(): void;
 }
 
@@ -29,6 +37,8 @@ export type ProbeFactory = () => Promise<Probe>;
  * reporting `{ unavailable: reason }` and retrying slowly instead of crashing.
  */
 export class ProbeUnavailableError extends Error {
+  /** The probe that was chosen and why, when the choice succeeded but the probe cannot work. */
+  choice?: { backend: string; reason: string };
   constructor(readonly reason: string) {
     super(`unavailable: ${reason}`);
     this.name = 'ProbeUnavailableError';

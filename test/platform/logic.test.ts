@@ -1,20 +1,53 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, openProbe } from '../../src/platform/index.js';
+import { chooseProbe, openProbe } from '../../src/platform/index.js';
 import { ProbeUnavailableError } from '../../src/platform/types.js';
 import { exeName, foregroundWindow, idleMillis, isFrameHost, WindowsProbe, type WinApi } from '../../src/platform/windows/logic.js';
 import { ACCESSIBILITY_MISSING, MacProbe, appName, normaliseIdle, type MacApi } from '../../src/platform/macos/logic.js';
 import { decodeCompoundText, decodeTextProperty, decodeUtf8Lossy, wmClassName } from '../../src/platform/linux/text.js';
 
 describe('probe selection', () => {
-  it('picks the backend from the environment', () => {
-    expect(chooseBackend({ platform: 'linux', env: { DISPLAY: ':0' } })).toBe('x11');
-    expect(chooseBackend({ platform: 'darwin', env: {} })).toBe('macos');
-    expect(chooseBackend({ platform: 'win32', env: {} })).toBe('windows');
-    expect(() => chooseBackend({ platform: 'linux', env: {} })).toThrow('unavailable: no graphical session (DISPLAY is not set)');
-    expect(() => chooseBackend({ platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } })).toThrow(/^unavailable: Wayland/);
-    expect(() => chooseBackend({ platform: 'aix', env: {} })).toThrow(ProbeUnavailableError);
+  const linux = (env: Record<string, string>) => ({ platform: 'linux' as NodeJS.Platform, env });
+  const SWAY = { XDG_SESSION_TYPE: 'wayland', WAYLAND_DISPLAY: 'wayland-1', SWAYSOCK: '/run/user/1000/sway-ipc.1000.77.sock', XDG_CURRENT_DESKTOP: 'sway' };
+  const table: Array<[string, { platform: NodeJS.Platform; env: Record<string, string> }, string | RegExp, RegExp]> = [
+    ['pure Wayland sway', linux(SWAY), 'sway', /^SWAYSOCK is set/],
+    ['sway with an XWayland DISPLAY', linux({ ...SWAY, DISPLAY: ':0' }), 'sway', /DISPLAY=:0 is XWayland/],
+    ['sway started from a console (XDG_SESSION_TYPE=tty)', linux({ ...SWAY, XDG_SESSION_TYPE: 'tty' }), 'sway', /SWAYSOCK/],
+    ['Hyprland', linux({ XDG_SESSION_TYPE: 'wayland', WAYLAND_DISPLAY: 'wayland-1', HYPRLAND_INSTANCE_SIGNATURE: 'abc_123', DISPLAY: ':1' }), 'hyprland', /HYPRLAND_INSTANCE_SIGNATURE/],
+    ['GNOME Wayland', linux({ XDG_SESSION_TYPE: 'wayland', WAYLAND_DISPLAY: 'wayland-0', XDG_CURRENT_DESKTOP: 'GNOME', DISPLAY: ':0' }), 'gnome', /GNOME in a Wayland session.*XWayland/],
+    ['Ubuntu GNOME Wayland', linux({ XDG_SESSION_TYPE: 'wayland', XDG_CURRENT_DESKTOP: 'ubuntu:GNOME' }), 'gnome', /ubuntu:GNOME/],
+    ['KDE Wayland', linux({ XDG_SESSION_TYPE: 'wayland', WAYLAND_DISPLAY: 'wayland-0', XDG_CURRENT_DESKTOP: 'KDE', DISPLAY: ':1' }), 'kde', /KDE in a Wayland session/],
+    ['KDE Wayland without XDG_SESSION_TYPE', linux({ WAYLAND_DISPLAY: 'wayland-0', XDG_CURRENT_DESKTOP: 'KDE' }), 'kde', /WAYLAND_DISPLAY=wayland-0/],
+    ['KDE X11', linux({ XDG_SESSION_TYPE: 'x11', DISPLAY: ':0', XDG_CURRENT_DESKTOP: 'KDE' }), 'x11', /X11 session \(DISPLAY=:0, XDG_SESSION_TYPE=x11, XDG_CURRENT_DESKTOP=KDE\)/],
+    ['GNOME X11 with a stale WAYLAND_DISPLAY', linux({ XDG_SESSION_TYPE: 'x11', DISPLAY: ':0', WAYLAND_DISPLAY: 'wayland-0', XDG_CURRENT_DESKTOP: 'GNOME' }), 'x11', /X11 session/],
+    ['plain X11 (i3, openbox)', linux({ DISPLAY: ':0' }), 'x11', /DISPLAY=:0/],
+    ['macOS', { platform: 'darwin', env: {} }, 'macos', /macOS/],
+    ['Windows', { platform: 'win32', env: {} }, 'windows', /Windows/],
+  ];
+  it.each(table)('%s', (_name, where, backend, reason) => {
+    const c = chooseProbe(where);
+    expect(c.backend).toBe(backend);
+    expect(c.reason).toMatch(reason);
   });
+
+  const unavailable: Array<[string, { platform: NodeJS.Platform; env: Record<string, string> }, RegExp]> = [
+    ['no session at all', linux({}), /^unavailable: no graphical session \(neither WAYLAND_DISPLAY nor DISPLAY is set\)$/],
+    ['an unsupported Wayland compositor with XWayland', linux({ XDG_SESSION_TYPE: 'wayland', WAYLAND_DISPLAY: 'wayland-1', XDG_CURRENT_DESKTOP: 'Wayfire', DISPLAY: ':0' }), /^unavailable: Wayland session .* of XDG_CURRENT_DESKTOP=Wayfire: no probe/],
+    ['pure Wayland without a desktop name', linux({ WAYLAND_DISPLAY: 'wayland-0' }), /unnamed compositor/],
+    ['an unknown platform', { platform: 'aix', env: {} }, /no probe for platform aix/],
+  ];
+  it.each(unavailable)('%s → unavailable', (_name, where, message) => {
+    expect(() => chooseProbe(where)).toThrow(ProbeUnavailableError);
+    expect(() => chooseProbe(where)).toThrow(message);
+  });
+
+  it('config watchers.probe forces a probe, and refuses unknown names', () => {
+    expect(chooseProbe(linux(SWAY), 'x11')).toEqual({ backend: 'x11', reason: 'forced by config watchers.probe = "x11"' });
+    expect(chooseProbe(linux({}), 'gnome').backend).toBe('gnome');
+    expect(chooseProbe(linux(SWAY), 'auto').backend).toBe('sway');
+    expect(() => chooseProbe(linux(SWAY), 'weston')).toThrow(/watchers.probe is "weston"; expected auto or one of x11, sway/);
+  });
+
   it('importing the platform index and the watchers does not load ffi-rs (worker-safe)', async () => {
     await import('../../src/actors/watchers/index.js');
     const cache = createRequire(import.meta.url).cache;

@@ -79,6 +79,49 @@ describe('window watcher child', () => {
     expect(handle.status!()).toMatchObject({ skipped: 3, current: { app: 'unknown', title: 'plain' } });
   });
 
+  it('an event-driven probe\'s change makes the window watcher record at once; status names the probe and why', async () => {
+    const clock = new FakeClock(T0);
+    const sink = new MemorySink();
+    let title = 'first';
+    let notify: (() => void) | null = null;
+    let unsubscribed = 0;
+    const probe: Probe = {
+      ...scriptedProbe(clock, { window: () => ({ app: 'foot', title }) }),
+      kind: 'sway',
+      reason: 'SWAYSOCK is set',
+      onChange(cb) {
+        notify = cb;
+        return () => void unsubscribed++;
+      },
+    };
+    const handle = await windowWatcherChild({ probeFactory: async () => probe, sink, hostname: 'box', clock }).start(testContext());
+    await clock.runUntil(T0 + 5.5 * S);
+    expect(sink.calls.map((c) => (c.event.timestamp - T0) / S)).toEqual([0, 1, 2, 3, 4, 5]);
+    title = 'second';
+    notify!();
+    await clock.runUntil(T0 + 5.5 * S);
+    // Not at the 6 s poll: at once, only held back by the 200 ms spacing of event-driven polls.
+    expect(sink.calls.at(-1)).toMatchObject({ event: { timestamp: T0 + 5.2 * S, data: { app: 'foot', title: 'second' } } });
+    // A burst of changes during one wait gives one poll.
+    notify!();
+    notify!();
+    await clock.runUntil(T0 + 5.9 * S);
+    expect(sink.calls.map((c) => (c.event.timestamp - T0) / S).slice(6)).toEqual([5.2, 5.4]);
+    expect(handle.status!()).toMatchObject({ probe: 'sway', probeReason: 'SWAYSOCK is set' });
+    await handle.stop();
+    expect(unsubscribed).toBe(1);
+  });
+
+  it('an unavailable probe\'s choice (which probe, why) shows in status', async () => {
+    const clock = new FakeClock(T0);
+    const err = new ProbeUnavailableError('GNOME Shell extension missing');
+    err.choice = { backend: 'gnome', reason: 'XDG_CURRENT_DESKTOP=GNOME in a Wayland session' };
+    const handle = await afkWatcherChild({ probeFactory: async () => Promise.reject(err), sink: new MemorySink(), hostname: 'h', clock }).start(testContext());
+    await clock.runUntil(T0 + 5 * S);
+    expect(handle.status!()).toMatchObject({ probe: 'gnome', probeReason: 'XDG_CURRENT_DESKTOP=GNOME in a Wayland session', unavailable: 'GNOME Shell extension missing' });
+    await handle.stop();
+  });
+
   it('pulsetime and exclusion rules', () => {
     expect(windowPulsetime(1000)).toBe(2 * S);
     expect(windowPulsetime(5000)).toBe(7.5 * S);

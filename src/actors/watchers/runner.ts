@@ -46,7 +46,12 @@ export interface PollLoopOptions {
   tick(probe: Probe, now: Micros): Promise<void>;
   /** Extra status facts. */
   status(): Record<string, unknown>;
+  /** Poll at once when an event-driven probe reports a change (window watcher), the poll stays as the safety net. */
+  wakeOnChange?: boolean;
 }
+
+/** Event-driven polls no closer together than this: a title changing every frame costs one heartbeat per 200 ms. */
+const MIN_WAKE_GAP_MS = 200;
 
 /**
  * The loop shared by the watchers: one running incarnation that never crash-loops on a missing
@@ -56,6 +61,12 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
   const stopper = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stopper.signal]);
   let probe: Probe | null = null;
+  let choice: { backend: string; reason: string } | null = null;
+  let unsubscribe: (() => void) | null = null;
+  // Aborted by a probe's change event (or by stopping): ends the current wait early.
+  let wake = new AbortController();
+  signal.addEventListener('abort', () => wake.abort(), { once: true });
+  let lastTickAt = 0;
   let unavailable: string | null = null;
   let ready = false;
   let polls = 0;
@@ -70,6 +81,8 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
   };
 
   const closeProbe = (): void => {
+    unsubscribe?.();
+    unsubscribe = null;
     try {
       probe?.close();
     } catch (err) {
@@ -82,19 +95,25 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
     while (!signal.aborted) {
       let delay = o.pollMs;
       try {
-        if (!probe) probe = await o.probeFactory();
+        if (!probe) {
+          probe = await o.probeFactory();
+          choice = { backend: probe.kind, reason: probe.reason ?? '' };
+          if (o.wakeOnChange && probe.onChange) unsubscribe = probe.onChange(() => wake.abort());
+        }
         // The bucket only once there is something to record: a machine without a display gets none.
         if (!ready) {
           await o.setup();
           ready = true;
         }
         if (signal.aborted) break;
-        await o.tick(probe, o.clock.now());
+        lastTickAt = o.clock.now();
+        await o.tick(probe, lastTickAt);
         polls++;
         if (unavailable) o.log.info({ watcher: o.name }, 'watcher: probe available again');
         unavailable = null;
       } catch (err) {
         if (isUnavailable(err)) {
+          if (err.choice) choice = err.choice;
           if (unavailable !== err.reason) o.log.warn({ watcher: o.name, reason: err.reason }, 'watcher: probe unavailable, retrying slowly');
           unavailable = err.reason;
           closeProbe();
@@ -103,7 +122,14 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
           noteError(err);
         }
       }
-      await o.clock.sleep(delay, signal);
+      // A change reported during the tick wakes at once; otherwise wait for the poll or a change.
+      if (!wake.signal.aborted) await o.clock.sleep(delay, wake.signal);
+      if (wake.signal.aborted && !signal.aborted) {
+        wake = new AbortController();
+        // Woken by a change: keep event-driven polls apart.
+        const sinceMs = (o.clock.now() - lastTickAt) / US_PER_MS;
+        if (sinceMs < MIN_WAKE_GAP_MS) await o.clock.sleep(MIN_WAKE_GAP_MS - sinceMs, signal);
+      }
     }
   };
 
@@ -126,6 +152,10 @@ export function startPollLoop(ctx: ChildContext, o: PollLoopOptions): ChildHandl
     },
     status() {
       const s: Record<string, unknown> = { polls, errors, lastError, ...o.status() };
+      if (choice) {
+        s.probe = choice.backend;
+        s.probeReason = choice.reason;
+      }
       if (unavailable) s.unavailable = unavailable;
       const notice = probe?.notice?.();
       if (notice) s.notice = notice;
@@ -145,6 +175,8 @@ export interface WatcherDefinition {
   probeFactory: ProbeFactory;
   sink: WatcherSink;
   bucket: { id: string; type: string; client: string; hostname: string };
+  /** Poll at once on a probe's change event (see PollLoopOptions). */
+  wakeOnChange?: boolean;
   /** Called at each start; `stop` releases what the incarnation holds. */
   incarnation(log: Logger): Pick<PollLoopOptions, 'tick' | 'status'> & { stop?(): void };
 }
@@ -168,6 +200,7 @@ export function pollingWatcherChild(d: WatcherDefinition): ChildSpec {
         setup: () => d.sink.ensureBucket(d.bucket),
         tick: inc.tick,
         status: inc.status,
+        wakeOnChange: d.wakeOnChange,
       });
       if (!inc.stop) return handle;
       return {

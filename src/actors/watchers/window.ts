@@ -68,6 +68,8 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
     name,
     pollMs,
     clock,
+    // Event-driven probes (sway, Hyprland, KDE, GNOME) report a focus or title change at once.
+    wakeOnChange: true,
     bucket: { id: bucketId, type: WINDOW_TYPE, client: WINDOW_CLIENT, hostname },
     incarnation() {
       let sent = 0;
