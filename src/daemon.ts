@@ -20,6 +20,7 @@ import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
 import { ensureToken } from './http/control/token.js';
 import { httpChild } from './http/child.js';
+import { BUILTIN_UI_DIR, staticHandler } from './http/ui/static.js';
 import type { Logger } from './log.js';
 import { privacyActions } from './privacy/actions.js';
 import { compilePrivacy } from './privacy/filters.js';
@@ -151,6 +152,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       makeQuery: () =>
         createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(read()) }),
       logFile: paths.logFile,
+      ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
       control: (req, res, path) => controlHandler(req, res, path),
       onListen: (port) => (httpPort = port),
     }),

@@ -35,6 +35,8 @@ export interface Config {
     rules: { field: string; pattern: string; action: 'drop' | 'redact'; buckets?: string; ignoreCase?: boolean }[];
     keep_incognito: boolean;
   };
+  /** Web UI: serve this folder at `/` instead of the built-in UI (e.g. ActivityWatch's web UI build). */
+  ui: { static_dir: string | null };
 }
 
 export function defaultConfig(testing: boolean): Config {
@@ -49,6 +51,7 @@ export function defaultConfig(testing: boolean): Config {
       window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
     },
     privacy: { rules: [], keep_incognito: false },
+    ui: { static_dir: null },
   };
 }
 

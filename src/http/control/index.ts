@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { controlSessions } from './session.js';
 import { tokenMatches } from './token.js';
 
 /** What the control endpoint can see and do; the daemon provides it. */
@@ -38,13 +39,17 @@ async function readJson(req: IncomingMessage, limit = 1 << 20): Promise<unknown>
 }
 
 /**
- * `/api/control/...`: status and operator actions for the local CLI. Every request needs the
- * bearer token from the 0600 token file; the HTTP layer has already checked the Host header and
- * never grants CORS here, so web pages cannot reach it.
+ * `/api/control/...`: status and operator actions for the local CLI and the daemon's own web UI.
+ * Every request needs the bearer token from the 0600 token file, or a session cookie the web UI got
+ * from `POST /api/control/session` (see session.ts). The HTTP layer has already checked the Host
+ * header, refuses every Origin but the daemon's own and never grants CORS here, so other pages
+ * cannot reach it.
  */
 export function createControlHandler(target: ControlTarget, token: string) {
+  const sessions = controlSessions();
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
-    if (!tokenMatches(req.headers.authorization, token)) {
+    if (req.method === 'POST' && path === '/api/control/session') return sessions.issue(req, res);
+    if (!tokenMatches(req.headers.authorization, token) && !sessions.allows(req)) {
       send(res, 401, { message: 'control endpoint needs the bearer token from the control-token file' });
       return true;
     }

@@ -1,0 +1,52 @@
+import { BarChart, CustomChart, SunburstChart } from 'echarts/charts';
+import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { useEffect, useRef } from 'preact/hooks';
+import { useTheme } from './store';
+
+// Only what the views draw: keeps the bundle small.
+echarts.use([BarChart, SunburstChart, CustomChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
+
+export type ChartOption = echarts.EChartsCoreOption;
+
+/**
+ * One ECharts instance on a div. Marks the div `data-drawn` once the current option is rendered,
+ * which is what the browser tests and the UI benchmark wait for.
+ */
+export function Chart(props: { option: ChartOption; height: number; label: string; onClick?: (p: { name?: string; data?: unknown }) => void }) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<echarts.ECharts | null>(null);
+  const theme = useTheme();
+  useEffect(() => {
+    const c = echarts.init(el.current!, theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
+    chart.current = c;
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(el.current!);
+    return () => {
+      ro.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, [theme]);
+  useEffect(() => {
+    const c = chart.current!;
+    el.current!.removeAttribute('data-drawn');
+    c.off('finished');
+    c.on('finished', () => el.current?.setAttribute('data-drawn', '1'));
+    c.off('click');
+    if (props.onClick) c.on('click', (p) => props.onClick!(p as { name?: string; data?: unknown }));
+    c.setOption({ backgroundColor: 'transparent', ...props.option }, true);
+  }, [props.option, theme]);
+  return <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${props.height}px` }} />;
+}
+
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** A stable colour per name (category, app, bucket). */
+export function colorOf(name: string): string {
+  if (name === 'Uncategorized') return '#9aa0a6';
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return PALETTE[h % PALETTE.length]!;
+}
