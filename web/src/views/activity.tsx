@@ -214,6 +214,17 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
           <section class="card" data-testid="time-chart">
             <h3>{props.labels.length === 24 ? 'By hour' : 'By day'}</h3>
             <Chart option={barOption} height={260} label="Active time per period by category" />
+            <table class="visually-hidden" data-testid="time-table">
+              <caption>Active time {props.labels.length === 24 ? 'per hour' : 'per day'}</caption>
+              <tbody>
+                {props.labels.map((l, i) => (
+                  <tr key={l}>
+                    <th>{l}</th>
+                    <td>{formatDuration(props.slices[i]?.duration ?? 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </section>
           <section class="card" data-testid="category-chart">
             <h3>Categories</h3>
@@ -222,6 +233,12 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
         </div>
       )}
       <div class="grid2">
+        <TopList
+          testid="top-categories"
+          title="Categories"
+          empty="Nothing categorised in this range."
+          rows={w.cat_events.slice(0, 15).map((e) => ({ key: catName(e).join('>'), label: catName(e).join(' › '), seconds: e.duration, color: colorOf(catName(e)[0]!) }))}
+        />
         <TopList
           testid="top-apps"
           title="Applications"

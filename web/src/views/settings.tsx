@@ -129,7 +129,7 @@ function CategoryEditor() {
           </thead>
           <tbody>
             {rows.map((r, i) => (
-              <tr key={r.key} class={selected === r.key ? 'selected' : ''} onFocusIn={() => setSelected(r.key)}>
+              <tr key={r.key} data-category={r.name} class={selected === r.key ? 'selected' : ''} onFocusIn={() => setSelected(r.key)}>
                 <td>
                   <input aria-label="Category name" value={r.name} onInput={(e) => update(r.key, { name: e.currentTarget.value })} />
                 </td>

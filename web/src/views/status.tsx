@@ -147,7 +147,9 @@ function ChildRow(props: { c: ChildStatus; busy: string | null; act: (n: string,
       <td class="num" data-testid="restarts">
         {c.restarts}
       </td>
-      <td>{c.uptimeMs === null ? '—' : formatDuration(c.uptimeMs / 1000)}</td>
+      <td data-testid="uptime" data-ms={c.uptimeMs ?? ''}>
+        {c.uptimeMs === null ? '—' : formatDuration(c.uptimeMs / 1000)}
+      </td>
       <td class="lasterr">{c.lastError ?? ''}</td>
       <td class="actions">
         {b('restart', 'Restart', false)}
