@@ -68,6 +68,8 @@ export interface AwEvent {
   data: Record<string, unknown>;
 }
 
+const pastResults = new Map<string, Promise<unknown[]>>();
+
 export const api = {
   info: () => request<{ hostname: string; version: string; testing: boolean }>('GET', '/api/0/info'),
   buckets: () => request<Record<string, Bucket>>('GET', '/api/0/buckets/'),
@@ -82,10 +84,23 @@ export const api = {
   deleteBucket: (id: string) => request<null>('DELETE', `/api/0/buckets/${encodeURIComponent(id)}?force=1`),
   settings: () => request<Record<string, unknown>>('GET', '/api/0/settings'),
   setSetting: (k: string, v: unknown) => request<unknown>('POST', `/api/0/settings/${encodeURIComponent(k)}`, v),
-  query: <T = unknown>(timeperiods: string[], query: string[]) => {
+  query: <T = unknown>(timeperiods: string[], query: string[]): Promise<T[]> => {
+    // Periods wholly in the past give the same answer until data is imported or deleted (which reloads
+    // the bucket list and so clears this), so going back to a view redraws without asking again.
+    const past = timeperiods.every((p) => Date.parse(p.slice(p.indexOf('/') + 1)) < Date.now());
+    const key = JSON.stringify([timeperiods, query]);
+    const hit = past ? pastResults.get(key) : undefined;
+    if (hit) return hit as Promise<T[]>;
     stats.queries++;
-    return request<T[]>('POST', '/api/0/query/', { timeperiods, query });
+    const r = request<T[]>('POST', '/api/0/query/', { timeperiods, query });
+    if (past) {
+      pastResults.set(key, r);
+      r.catch(() => pastResults.delete(key));
+      if (pastResults.size > 50) pastResults.delete(pastResults.keys().next().value!);
+    }
+    return r;
   },
+  forgetResults: () => pastResults.clear(),
   exportUrl: (id?: string) => (id ? `/api/0/buckets/${encodeURIComponent(id)}/export` : '/api/0/export'),
 };
 

@@ -41,7 +41,8 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
   return <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${props.height}px` }} />;
 }
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+// Grey is kept for "Uncategorized" (and AFK), so no category looks like it.
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7'];
 
 /** A stable colour per name (category, app, bucket). */
 export function colorOf(name: string): string {

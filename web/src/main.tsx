@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { navigate, usePath } from './router';
+import { activityUrl, navigate, usePath } from './router';
 import { loadBuckets, loadSettings, useStore } from './store';
 import './style.css';
 import { ActivityView } from './views/activity';
@@ -45,12 +45,12 @@ function App() {
           {VIEWS.map((v) => (
             <a
               key={v.path}
-              href={v.path}
+              href={v.path === '/' ? activityUrl() : v.path}
               aria-current={v === current ? 'page' : undefined}
               onClick={(e) => {
                 if (e.ctrlKey || e.metaKey || e.shiftKey) return;
                 e.preventDefault();
-                navigate(v.path);
+                navigate(v.path === '/' ? activityUrl() : v.path);
               }}
             >
               {v.name}

@@ -15,3 +15,11 @@ export function usePath(): string {
   }, []);
   return path;
 }
+
+/** The Activity view's last range is kept in its URL; going back to Activity returns to it. */
+export function activityUrl(): string {
+  return sessionStorage.getItem('sundial.activity') ?? '/';
+}
+export function rememberActivity(url: string): void {
+  sessionStorage.setItem('sundial.activity', url);
+}

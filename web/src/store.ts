@@ -29,8 +29,12 @@ export async function loadSettings(): Promise<void> {
 export async function loadBuckets(): Promise<void> {
   try {
     const [info, buckets] = await Promise.all([api.info(), api.buckets()]);
+    // Buckets that came, went or were imported into: remembered query results may be stale.
+    const shape = (bs: Bucket[]) => JSON.stringify(bs.map((b) => [b.id, b.created, b.metadata?.start ?? null]));
+    const next = Object.values(buckets).sort((a, b) => a.id.localeCompare(b.id));
+    if (store.buckets && shape(store.buckets) !== shape(next)) api.forgetResults();
     store.info = info;
-    store.buckets = Object.values(buckets).sort((a, b) => a.id.localeCompare(b.id));
+    store.buckets = next;
     store.bucketsError = null;
   } catch (e) {
     store.buckets = [];

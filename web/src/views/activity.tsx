@@ -4,7 +4,7 @@ import { api, type AwEvent, type Bucket } from '../api';
 import { categoriesOf, queryRules } from '../categories';
 import { Chart, colorOf, type ChartOption } from '../chart';
 import { formatDuration } from '../format';
-import { navigate } from '../router';
+import { navigate, rememberActivity } from '../router';
 import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, type Mode, type Range } from '../range';
 import { hosts, useStore } from '../store';
 import { Empty, ErrorBox, Loading, TopList } from './common';
@@ -37,18 +37,24 @@ function rangeFromUrl(sod: number): Range {
   return rangeAround(mode === 'week' || mode === 'month' ? mode : 'day', from);
 }
 
+function niceInterval(max: number): number {
+  const steps = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600];
+  return steps.find((st) => max / st <= 5) ?? 43200;
+}
+
 const catName = (e: AwEvent): string[] => (Array.isArray(e.data.$category) ? (e.data.$category as string[]) : ['Uncategorized']);
 
 /** Category paths → the nested shape a sunburst draws. */
 function sunburstData(cats: AwEvent[]) {
-  type Node = { name: string; value: number; children: Node[]; itemStyle?: { color: string } };
+  type Node = { name: string; value: number; children: Node[]; itemStyle: { color: string } };
   const root: Node[] = [];
   for (const e of cats) {
     let level = root;
     const path = catName(e);
-    path.forEach((part, i) => {
+    // Sub-categories wear their top category's colour (lighter by level), so the rings read as one family.
+    path.forEach((part) => {
       let n = level.find((x) => x.name === part);
-      if (!n) level.push((n = { name: part, value: 0, children: [], itemStyle: i === 0 ? { color: colorOf(part) } : undefined }));
+      if (!n) level.push((n = { name: part, value: 0, children: [], itemStyle: { color: colorOf(path[0]!) } }));
       n.value += e.duration;
       level = n.children;
     });
@@ -60,6 +66,7 @@ export function ActivityView() {
   const s = useStore();
   const sod = parseStartOfDay(s.settings?.startOfDay ?? '04:00');
   const [range, setRange] = useState<Range>(() => rangeFromUrl(sod));
+  useEffect(() => rememberActivity(location.pathname + location.search), []);
   const hostList = useMemo(() => hosts(s.buckets ?? [], s.info?.hostname), [s.buckets, s.info]);
   const [host, setHost] = useState<string | null>(null);
   const h = host ?? hostList[0] ?? null;
@@ -74,6 +81,7 @@ export function ActivityView() {
     const p = new URLSearchParams({ mode: r.mode, from: r.from });
     if (r.mode === 'custom') p.set('to', r.to);
     history.replaceState(null, '', `/?${p}`);
+    rememberActivity(`/?${p}`);
   };
 
   const key = JSON.stringify([range, sod, h, rules, found?.win?.id]);
@@ -172,7 +180,8 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
       legend: { top: 0, type: 'scroll' },
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatDuration(Number(v)) },
       xAxis: { type: 'category', data: props.labels },
-      yAxis: { type: 'value', axisLabel: { formatter: (v: number) => formatDuration(v) } },
+      // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
+      yAxis: { type: 'value', minInterval: 60, interval: niceInterval(Math.max(0, ...props.slices.map((x) => x.duration))), axisLabel: { formatter: (v: number) => formatDuration(v) } },
       series: tops.map((t) => ({
         name: t,
         type: 'bar',
@@ -186,7 +195,16 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
   const sunOption = useMemo<ChartOption>(
     () => ({
       tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${formatDuration(p.value)}` },
-      series: [{ type: 'sunburst', radius: ['12%', '95%'], data: sunburstData(w.cat_events), label: { minAngle: 12, overflow: 'truncate', width: 80 }, itemStyle: { borderWidth: 1 } }],
+      series: [
+        {
+          type: 'sunburst',
+          radius: ['12%', '95%'],
+          data: sunburstData(w.cat_events),
+          label: { minAngle: 12, overflow: 'truncate', width: 80 },
+          itemStyle: { borderWidth: 1 },
+          levels: [{}, { itemStyle: { opacity: 1 } }, { itemStyle: { opacity: 0.72 } }, { itemStyle: { opacity: 0.5 } }],
+        },
+      ],
     }),
     [w.cat_events],
   );

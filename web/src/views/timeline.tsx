@@ -55,6 +55,11 @@ export function TimelineView() {
         };
       }),
     );
+    // Open zoomed to the recorded part of the day (with a little margin); zoom out to see all of it.
+    const first = Math.min(...data.map((d) => d.value[1] as number));
+    const last = Math.max(...data.map((d) => d.value[2] as number));
+    const margin = Math.max(15 * 60_000, (last - first) * 0.03);
+    const zoom = data.length ? { startValue: Math.max(b.start.getTime(), first - margin), endValue: Math.min(b.end.getTime(), last + margin) } : {};
     return {
       grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
       tooltip: {
@@ -67,8 +72,8 @@ export function TimelineView() {
         },
       },
       dataZoom: [
-        { type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' },
-        { type: 'slider', xAxisIndex: 0, filterMode: 'weakFilter', bottom: 12, labelFormatter: (v: number) => formatTime(new Date(v)) },
+        { type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter', ...zoom },
+        { type: 'slider', xAxisIndex: 0, filterMode: 'weakFilter', bottom: 12, ...zoom, labelFormatter: (v: number) => formatTime(new Date(v)) },
       ],
       xAxis: { type: 'time', min: b.start.getTime(), max: b.end.getTime(), axisLabel: { formatter: (v: number) => formatTime(new Date(v)) } },
       yAxis: { type: 'category', data: shown.map((l) => l.bucket.id), inverse: true },
