@@ -58,7 +58,7 @@ describe('web UI in Chromium', () => {
     return r;
   };
   const controlStatus = async () =>
-    (await (await fetch(`${base}/api/control/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { children: { name: string; state: string; restarts: number }[] };
+    (await (await fetch(`${base}/api/control/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { children: { name: string; state: string; restarts: number; uptimeMs: number }[] };
   const goto = async (p: string) => {
     await page.goto(base + p);
     await page.waitForSelector('main .view, main .empty, main .error');
@@ -243,7 +243,7 @@ describe('web UI in Chromium', () => {
   it('Status: children with state; the restart button restarts one', async () => {
     await goto('/status');
     await page.waitForSelector('tr[data-child=queue]');
-    const before = (await controlStatus()).children.find((c) => c.name === 'queue')! as { uptimeMs: number; state: string };
+    const before = (await controlStatus()).children.find((c) => c.name === 'queue')!;
     expect(before.uptimeMs).toBeGreaterThan(1000);
     expect(await page.textContent('tr[data-child=queue] [data-testid=state]')).toBe('running');
     await page.click('button[aria-label="Restart queue"]');
@@ -255,7 +255,7 @@ describe('web UI in Chromium', () => {
       },
       before.uptimeMs,
     );
-    const after = (await controlStatus()).children.find((c) => c.name === 'queue')! as { uptimeMs: number; state: string };
+    const after = (await controlStatus()).children.find((c) => c.name === 'queue')!;
     expect(after.state).toBe('running');
     expect(after.uptimeMs).toBeLessThan(before.uptimeMs);
     // Stop and start again from the page.
