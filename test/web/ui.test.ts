@@ -167,7 +167,7 @@ describe('web UI in Chromium', () => {
     await shot('timeline-light');
   });
 
-  it('Buckets: list with counts, raw events, delete with confirmation', async () => {
+  it('Buckets: list with counts, raw events, import, delete with confirmation', async () => {
     await goto('/buckets');
     for (const bk of seed.buckets) {
       await page.waitForFunction(([id, n]) => document.querySelector(`tr[data-bucket="${id}"] td.num`)?.textContent === String(n), [bk.id, bk.events.length] as const);
@@ -179,9 +179,15 @@ describe('web UI in Chromium', () => {
     expect(await page.$$eval('[data-testid=event-table] tbody tr', (r) => r.length)).toBe(win.events.length);
     expect(await page.textContent('[data-testid=event-table] tbody tr:first-child')).toContain('vim main.ts'); // newest first
     await shot('bucket-events-light');
-    // Delete needs a second, explicit click.
-    await api('POST', '/api/0/buckets/scratch', { client: 'test', type: 'test', hostname: 'x' });
+    // Import a file: its bucket and events appear.
+    const exportFile = path.join(tmp.dir, 'scratch-export.json');
+    const scratch = { id: 'scratch', created: new Date().toISOString(), type: 'test', client: 'test', hostname: 'x', events: [1, 2, 3].map((i) => ({ timestamp: new Date(Date.UTC(2024, 0, 1, i)).toISOString(), duration: 60, data: { n: i } })) };
+    fs.writeFileSync(exportFile, JSON.stringify({ buckets: { scratch } }));
     await goto('/buckets');
+    await page.setInputFiles('[data-testid=import-file]', exportFile);
+    await page.waitForSelector('text=Imported scratch-export.json.');
+    await page.waitForFunction(() => document.querySelector('tr[data-bucket=scratch] td.num')?.textContent === '3');
+    // Delete needs a second, explicit click.
     await page.click('tr[data-bucket=scratch] button:has-text("Delete…")');
     expect((await fetch(`${base}/api/0/buckets/scratch`)).status).toBe(200);
     await page.click('tr[data-bucket=scratch] button.danger');

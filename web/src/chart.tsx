@@ -1,14 +1,11 @@
-import { BarChart, CustomChart, SunburstChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'preact/hooks';
+import type { EChartsCoreOption, ECharts } from 'echarts/core';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useTheme } from './store';
 
-// Only what the views draw: keeps the bundle small.
-echarts.use([BarChart, SunburstChart, CustomChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
+export type ChartOption = EChartsCoreOption;
 
-export type ChartOption = echarts.EChartsCoreOption;
+// Starts downloading at once (module load), resolves when the chart library is ready.
+const library = import('./echarts').then((m) => m.echarts);
 
 /**
  * One ECharts instance on a div. Marks the div `data-drawn` once the current option is rendered,
@@ -16,28 +13,38 @@ export type ChartOption = echarts.EChartsCoreOption;
  */
 export function Chart(props: { option: ChartOption; height: number; label: string; onClick?: (p: { name?: string; data?: unknown }) => void }) {
   const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | null>(null);
+  const chart = useRef<ECharts | null>(null);
   const theme = useTheme();
+  const [ready, setReady] = useState(0);
   useEffect(() => {
-    const c = echarts.init(el.current!, theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
-    chart.current = c;
-    const ro = new ResizeObserver(() => c.resize());
-    ro.observe(el.current!);
+    let c: ECharts | null = null;
+    let ro: ResizeObserver | null = null;
+    let gone = false;
+    void library.then((echarts) => {
+      if (gone || !el.current) return;
+      c = echarts.init(el.current, theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
+      chart.current = c;
+      ro = new ResizeObserver(() => c?.resize());
+      ro.observe(el.current);
+      setReady((n) => n + 1);
+    });
     return () => {
-      ro.disconnect();
-      c.dispose();
+      gone = true;
+      ro?.disconnect();
+      c?.dispose();
       chart.current = null;
     };
   }, [theme]);
   useEffect(() => {
-    const c = chart.current!;
+    const c = chart.current;
+    if (!c) return;
     el.current!.removeAttribute('data-drawn');
     c.off('finished');
     c.on('finished', () => el.current?.setAttribute('data-drawn', '1'));
     c.off('click');
     if (props.onClick) c.on('click', (p) => props.onClick!(p as { name?: string; data?: unknown }));
     c.setOption({ backgroundColor: 'transparent', ...props.option }, true);
-  }, [props.option, theme]);
+  }, [props.option, ready]);
   return <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${props.height}px` }} />;
 }
 
