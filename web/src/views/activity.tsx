@@ -181,7 +181,13 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatDuration(Number(v)) },
       xAxis: { type: 'category', data: props.labels },
       // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
-      yAxis: { type: 'value', minInterval: 60, interval: niceInterval(Math.max(0, ...props.slices.map((x) => x.duration))), axisLabel: { formatter: (v: number) => formatDuration(v) } },
+      yAxis: {
+        type: 'value',
+        interval: niceInterval(Math.max(0, ...props.slices.map((x) => x.duration))),
+        // An hour holds at most an hour.
+        max: props.labels.length === 24 ? 3600 : undefined,
+        axisLabel: { formatter: (v: number) => formatDuration(v) },
+      },
       series: tops.map((t) => ({
         name: t,
         type: 'bar',
@@ -200,7 +206,7 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
           type: 'sunburst',
           radius: ['12%', '95%'],
           data: sunburstData(w.cat_events),
-          label: { minAngle: 12, overflow: 'truncate', width: 80 },
+          label: { minAngle: 18, overflow: 'truncate', width: 80, color: '#fff', textBorderWidth: 0 },
           itemStyle: { borderWidth: 1 },
           levels: [{}, { itemStyle: { opacity: 1 } }, { itemStyle: { opacity: 0.72 } }, { itemStyle: { opacity: 0.5 } }],
           // The series' own default animation is a full second.
