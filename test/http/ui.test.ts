@@ -69,7 +69,7 @@ describe('static UI and control sessions', () => {
     const r = await ask({ Origin: own, 'Sec-Fetch-Site': 'same-origin' });
     expect(r.status).toBe(200);
     const setCookie = r.headers.get('set-cookie')!;
-    expect(setCookie).toMatch(/^sundial_control=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=\/api\/control$/);
+    expect(setCookie).toMatch(new RegExp(`^sundial_control_${daemon.port}=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=/api/control$`));
     const cookie = setCookie.split(';')[0]!;
 
     const status = (headers: Record<string, string>) => fetch(`${base}/api/control/status`, { headers: { Cookie: cookie, ...headers } });
@@ -80,7 +80,10 @@ describe('static UI and control sessions', () => {
     expect((await status({ 'Sec-Fetch-Site': 'cross-site' })).status).toBe(401);
     expect((await status({ Origin: 'http://127.0.0.1:1' })).status).toBe(403);
     expect((await status({})).status).toBe(401); // a cookie alone proves nothing
-    expect((await fetch(`${base}/api/control/status`, { headers: { Cookie: 'sundial_control=forged', 'Sec-Fetch-Site': 'same-origin' } })).status).toBe(401);
+    expect((await fetch(`${base}/api/control/status`, { headers: { Cookie: `sundial_control_${daemon.port}=forged`, 'Sec-Fetch-Site': 'same-origin' } })).status).toBe(401);
+    // Another daemon's cookie (another port) is not ours.
+    const other = cookie.replace(`_${daemon.port}=`, `_${daemon.port! + 1}=`);
+    expect((await fetch(`${base}/api/control/status`, { headers: { Cookie: other, 'Sec-Fetch-Site': 'same-origin' } })).status).toBe(401);
 
     const act = (headers: Record<string, string>) => fetch(`${base}/api/control/children/queue/restart`, { method: 'POST', headers: { Cookie: cookie, ...headers } });
     expect((await act({ 'Sec-Fetch-Site': 'same-origin' })).status).toBe(401); // writes need Origin too

@@ -12,7 +12,11 @@ import { sendJson } from '../respond.js';
  * the browser states in Origin / Sec-Fetch-Site and a page cannot forge.
  */
 
-const COOKIE = 'sundial_control';
+/**
+ * Cookies are shared by every port of a host, so each daemon (5600, 5666 with --testing, ...) names its
+ * cookie after its port; otherwise two daemons' pages would keep overwriting each other's session.
+ */
+const cookieName = (req: IncomingMessage): string => `sundial_control_${/:(\d+)$/.exec(req.headers.host ?? '')?.[1] ?? '80'}`;
 /** Enough for every open tab; the oldest session goes first. */
 const MAX_SESSIONS = 64;
 
@@ -34,12 +38,12 @@ export function controlSessions(): ControlSessions {
       const id = crypto.randomBytes(32).toString('base64url');
       live.add(id);
       if (live.size > MAX_SESSIONS) live.delete(live.values().next().value!);
-      res.setHeader('Set-Cookie', `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/api/control`);
+      res.setHeader('Set-Cookie', `${cookieName(req)}=${id}; HttpOnly; SameSite=Strict; Path=/api/control`);
       send(res, 200, { ok: true });
       return true;
     },
     allows(req) {
-      const id = cookieValue(req.headers.cookie, COOKIE);
+      const id = cookieValue(req.headers.cookie, cookieName(req));
       return id !== null && live.has(id) && fromOwnPage(req, req.method !== 'GET' && req.method !== 'HEAD');
     },
   };

@@ -25,7 +25,7 @@ export function SettingsView() {
         <PauseControls />
         <p class="hint">
           Rules that drop or redact events (by app, title, URL) live in the config file under <code>privacy.rules</code>; <code>sundial forget</code> removes what
-          was recorded. See docs/privacy.md.
+          was recorded. See docs/config.md.
         </p>
       </section>
     </div>
