@@ -270,6 +270,29 @@ describe('web UI in Chromium', () => {
     await page.click('button[aria-label="Start queue"]');
     await page.waitForFunction(() => document.querySelector('tr[data-child=queue] [data-testid=state]')?.textContent === 'running');
     await shot('status-light');
+    // Pause for a while from the page, then resume.
+    await page.selectOption('select[aria-label="Pause duration"]', '15');
+    await page.click('button:has-text("Pause recording")');
+    await page.waitForSelector('button:has-text("Resume recording")');
+    const paused = (await (await fetch(`${base}/api/control/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { paused: { paused: boolean; until: number | null } };
+    expect(paused.paused.paused).toBe(true);
+    expect(paused.paused.until! - Date.now()).toBeGreaterThan(14 * 60_000);
+    await page.click('button:has-text("Resume recording")');
+    await page.waitForSelector('button:has-text("Pause recording")');
+    expect(((await (await fetch(`${base}/api/control/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { paused: { paused: boolean } }).paused.paused).toBe(false);
+  });
+
+  it('keyboard: the views are reached with Tab and Enter', async () => {
+    await goto('/status');
+    await page.waitForSelector('tr[data-child=queue]');
+    // Skip link first, then the navigation in order.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Query');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/query$/);
+    await page.waitForSelector('textarea');
   });
 
   it('Status explains a watcher whose probe is unavailable, with what to do', async () => {
