@@ -164,6 +164,23 @@ describe('web UI in Chromium', () => {
       tip = (await page.evaluate(() => [...document.querySelectorAll('div')].find((d) => d.style.position === 'absolute' && d.innerHTML.includes('<table>'))?.textContent ?? '')) ?? '';
     }
     expect(tip).toMatch(/app|status|url/);
+    // Zoom and pan from the keyboard-reachable buttons: the shown window narrows, then moves later.
+    const span = async () => {
+      const [a, z] = (await page.textContent('[data-testid=visible-window]'))!.split(' – ');
+      const min = (t: string) => {
+        const m = /(\d+):(\d+)\s*(AM|PM)?/i.exec(t)!;
+        return ((Number(m[1]) % 12) + (m[3]?.toUpperCase() === 'PM' ? 12 : m[3] ? 0 : Math.floor(Number(m[1]) / 12) * 12)) * 60 + Number(m[2]);
+      };
+      return [min(a!), min(z!)] as const;
+    };
+    await page.waitForSelector('[data-testid=visible-window]');
+    const before = await span();
+    await page.click('button[aria-label="Zoom in"]');
+    await expect.poll(async () => { const s = await span(); return s[1] - s[0]; }).toBeLessThan(before[1] - before[0]);
+    const zoomed = await span();
+    await page.focus('button[aria-label="Later"]');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await span())[0]).toBeGreaterThan(zoomed[0]);
     await shot('timeline-light');
   });
 

@@ -1,4 +1,6 @@
 import type { EChartsCoreOption, ECharts } from 'echarts/core';
+
+export type { ECharts };
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useTheme } from './store';
 
@@ -11,7 +13,7 @@ const library = import('./echarts').then((m) => m.echarts);
  * One ECharts instance on a div. Marks the div `data-drawn` once the current option is rendered,
  * which is what the browser tests and the UI benchmark wait for.
  */
-export function Chart(props: { option: ChartOption; height: number; label: string; onClick?: (p: { name?: string; data?: unknown }) => void }) {
+export function Chart(props: { option: ChartOption; height: number; label: string; onClick?: (p: { name?: string; data?: unknown }) => void; instance?: { current: ECharts | null }; onZoom?: (c: ECharts) => void }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
   const theme = useTheme();
@@ -24,6 +26,7 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
       if (gone || !el.current) return;
       c = echarts.init(el.current, theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
       chart.current = c;
+      if (props.instance) props.instance.current = c;
       ro = new ResizeObserver(() => c?.resize());
       ro.observe(el.current);
       setReady((n) => n + 1);
@@ -33,6 +36,7 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
       ro?.disconnect();
       c?.dispose();
       chart.current = null;
+      if (props.instance) props.instance.current = null;
     };
   }, [theme]);
   useEffect(() => {
@@ -46,6 +50,12 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
     if (props.onClick) c.on('click', (p) => props.onClick!(p as { name?: string; data?: unknown }));
     // A short entry animation: the chart reads as drawn at once (the bench and tests wait for its end).
     c.setOption({ backgroundColor: 'transparent', animationDuration: 200, animationDurationUpdate: 200, ...props.option }, true);
+    c.off('datazoom');
+    if (props.onZoom) {
+      const z = props.onZoom;
+      c.on('datazoom', () => z(c));
+      z(c);
+    }
   }, [props.option, ready]);
   return <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${props.height}px` }} />;
 }

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type AwEvent, type Bucket } from '../api';
-import { Chart, colorOf, type ChartOption } from '../chart';
+import { Chart, colorOf, type ChartOption, type ECharts } from '../chart';
 import { formatDuration, formatTime } from '../format';
 import { bounds, dayOf, describe, parseStartOfDay, rangeAround, shift, type Range } from '../range';
 import { useStore } from '../store';
@@ -30,6 +30,22 @@ export function TimelineView() {
   const [lanes, setLanes] = useState<{ bucket: Bucket; events: AwEvent[] }[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const b = bounds(range, sod);
+  const chart = useRef<ECharts | null>(null);
+  const [visible, setVisible] = useState<[number, number] | null>(null);
+  const onZoom = (c: ECharts) => {
+    const dz = (c.getOption() as { dataZoom?: { startValue?: number; endValue?: number }[] }).dataZoom?.[0];
+    if (dz?.startValue !== undefined && dz.endValue !== undefined) setVisible([dz.startValue, dz.endValue]);
+  };
+  /** Zoom (factor < 1 zooms in) and pan (shift in window widths) from the keyboard-reachable buttons. */
+  const zoom = (factor: number, shiftBy = 0) => {
+    const c = chart.current;
+    const dz = (c?.getOption() as { dataZoom?: { start: number; end: number }[] } | undefined)?.dataZoom?.[0];
+    if (!c || !dz) return;
+    const width = Math.min(100, Math.max(0.5, (dz.end - dz.start) * factor));
+    let start = (dz.start + dz.end) / 2 - width / 2 + shiftBy * (dz.end - dz.start);
+    start = Math.min(100 - width, Math.max(0, start));
+    c.dispatchAction({ type: 'dataZoom', start, end: start + width });
+  };
 
   useEffect(() => {
     if (!s.buckets) return;
@@ -61,6 +77,8 @@ export function TimelineView() {
     const margin = Math.max(15 * 60_000, (last - first) * 0.03);
     const zoom = data.length ? { startValue: Math.max(b.start.getTime(), first - margin), endValue: Math.min(b.end.getTime(), last + margin) } : {};
     return {
+      // Zooming and panning redraw at once; animated blocks would lag behind the axis.
+      animation: false,
       grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
       tooltip: {
         formatter: (p: { value: [number, number, number, string]; data: { details: AwEvent } }) => {
@@ -111,6 +129,25 @@ export function TimelineView() {
         </button>
         <input type="date" aria-label="Date" value={range.from} onChange={(e) => e.currentTarget.value && setRange(rangeAround('day', e.currentTarget.value))} />
         <h2 class="range-title">{describe(range)}</h2>
+        <div class="seg" role="group" aria-label="Zoom">
+          <button aria-label="Zoom in" onClick={() => zoom(0.5)}>
+            +
+          </button>
+          <button aria-label="Zoom out" onClick={() => zoom(2)}>
+            −
+          </button>
+          <button aria-label="Earlier" onClick={() => zoom(1, -0.5)}>
+            ◀
+          </button>
+          <button aria-label="Later" onClick={() => zoom(1, 0.5)}>
+            ▶
+          </button>
+        </div>
+        {visible && option && (
+          <span data-testid="visible-window">
+            {formatTime(new Date(visible[0]))} – {formatTime(new Date(visible[1]))}
+          </span>
+        )}
         <span class="hint">Scroll to zoom, drag to pan, hover for details.</span>
       </div>
       <ErrorBox error={error} />
@@ -118,7 +155,7 @@ export function TimelineView() {
       {lanes && shownCount === 0 && <Empty>Nothing recorded on this day. Try another day, or see Status to check the watchers.</Empty>}
       {option && shownCount > 0 && (
         <section class="card" data-testid="timeline">
-          <Chart option={option} height={90 + shownCount * 44} label="Timeline of every bucket" />
+          <Chart option={option} height={90 + shownCount * 44} label="Timeline of every bucket" instance={chart} onZoom={onZoom} />
         </section>
       )}
     </div>
