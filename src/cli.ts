@@ -1,10 +1,15 @@
 import net from 'node:net';
+import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/config.js';
+import { describeEffective } from './config/describe.js';
 import { daemonPaths } from './config/paths.js';
-import { buildDaemon, StartupError } from './daemon.js';
-import { readToken } from './http/control/token.js';
+import { buildDaemon } from './daemon.js';
+import { claimDataDir } from './datadir/claim.js';
+import { readRuntime } from './datadir/runtime.js';
+import { controlRequest } from './http/control/socket.js';
 import { createLogger } from './log.js';
+import { exitCode, StartupError, SundialError, Unavailable, UsageError } from './model/errors.js';
 import { parseDuration } from './privacy/pause.js';
 import { VERSION } from './version.js';
 
@@ -12,13 +17,16 @@ const USAGE = `sundial ${VERSION} — local, private, automatic time tracking
 
 Usage:
   sundial start   [--testing] [--port P] [--data-dir D] [--config F] [--verbose]
+  sundial config  [--testing] [--port P] [--data-dir D] [--config F]
+                 the effective settings and where each came from
   sundial status  [--testing] [--port P] [--data-dir D] [--json]
   sundial restart <child>  [--testing] [--port P] [--data-dir D]
   sundial stop-child <child> / start-child <child>  (same flags)
   sundial pause [30m|2h|1h30m]   stop recording (until resumed, or for that long)
   sundial resume
-  sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]
-                 delete every event with a data value matching REGEX (case-insensitive)
+  sundial forget --match TEXT [--key K] [--substring | --regex] [--bucket B] [--since T] [--dry-run] [--yes]
+                 delete the events whose data value (in key K, or any) is TEXT (case-insensitive),
+                 contains it (--substring) or matches the regex (--regex); shows the counts and asks first
 
 --testing      port 5666 and separate database, queue and bus (as ActivityWatch's --testing)
 --port P       HTTP port (default 5600, 5666 with --testing)
@@ -35,6 +43,10 @@ interface Flags {
   json: boolean;
   help: boolean;
   match?: string;
+  key?: string;
+  substring: boolean;
+  regex: boolean;
+  yes: boolean;
   bucket?: string;
   since?: string;
   'dry-run': boolean;
@@ -42,36 +54,26 @@ interface Flags {
 
 function setup(flags: Flags) {
   const paths = daemonPaths({ dataDir: flags['data-dir'], configFile: flags.config, testing: flags.testing });
-  const config = loadConfig(paths.configFile, flags.testing);
+  const loaded = loadConfig({ file: paths.configFile, explicit: flags.config !== undefined, testing: flags.testing });
+  const overrides = new Map<string, string>();
   if (flags.port !== undefined) {
     const port = Number(flags.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartupError(`--port must be a port number, not '${flags.port}'`);
-    config.server.port = port;
+    if (!/^\d+$/.test(flags.port) || port > 65535) throw new UsageError(`--port takes a port number from 0 to 65535, not '${flags.port}'`);
+    loaded.config.server.port = port;
+    overrides.set('server.port', '--port');
   }
-  return { paths, config };
+  return { paths, config: loaded.config, loaded, overrides };
 }
 
 async function control(flags: Flags, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const { paths, config } = setup(flags);
-  let token: string;
+  const paths = daemonPaths({ dataDir: flags['data-dir'], configFile: flags.config, testing: flags.testing });
+  const socket = readRuntime(paths.runtime)?.socket ?? paths.controlSocket;
   try {
-    token = readToken(paths.token);
-  } catch {
-    throw new StartupError(`no control token at ${paths.token}: is a daemon using this data dir?`);
+    return await controlRequest(socket, method, path, body);
+  } catch (err) {
+    if (err instanceof Unavailable) throw new Unavailable(`no Sundial daemon is running on ${paths.dataDir}`);
+    throw err;
   }
-  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
-  let res: Response;
-  try {
-    res = await fetch(`http://${host}:${config.server.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch {
-    throw new StartupError(`no Sundial daemon answers on ${host}:${config.server.port}`);
-  }
-  return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 async function ok(call: Promise<{ status: number; body: unknown }>, what: string): Promise<unknown> {
@@ -111,6 +113,10 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       match: { type: 'string' },
+      key: { type: 'string' },
+      substring: { type: 'boolean', default: false },
+      regex: { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
       bucket: { type: 'string' },
       since: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -123,6 +129,11 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.help ? 0 : 2;
   }
   switch (command) {
+    case 'config': {
+      const { loaded, overrides } = setup(flags);
+      console.log(describeEffective(loaded, overrides));
+      return 0;
+    }
     case 'start':
       return start(flags);
     case 'status': {
@@ -159,20 +170,45 @@ async function main(argv: string[]): Promise<number> {
       await ok(control(flags, 'POST', '/api/control/resume', {}), 'resume');
       console.log('recording resumed');
       return 0;
-    case 'forget': {
-      if (!flags.match) throw new StartupError('usage: sundial forget --match REGEX [--bucket B] [--since T] [--dry-run]');
-      const r = (await ok(
-        control(flags, 'POST', '/api/control/forget', { match: flags.match, bucket: flags.bucket, since: flags.since, dry_run: flags['dry-run'] }),
-        'forget',
-      )) as { matched: number; deleted?: number; buckets: Record<string, number> };
-      for (const [b, n] of Object.entries(r.buckets)) console.log(`  ${b}: ${n}`);
-      console.log(flags['dry-run'] ? `${r.matched} events match (dry run: nothing deleted)` : `${r.deleted} events deleted`);
-      return 0;
-    }
+    case 'forget':
+      return forget(flags);
     default:
       console.error(`unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** Shows what a forget would delete, asks (or needs --yes), then deletes. */
+async function forget(flags: Flags): Promise<number> {
+  if (!flags.match) throw new UsageError('forget needs --match TEXT (see sundial --help)');
+  if (flags.substring && flags.regex) throw new UsageError('forget: choose one of --substring and --regex');
+  const request = {
+    match: flags.match,
+    mode: flags.regex ? 'regex' : flags.substring ? 'substring' : 'exact',
+    key: flags.key,
+    bucket: flags.bucket,
+    since: flags.since,
+  };
+  type Found = { matched: number; deleted?: number; buckets: Record<string, number> };
+  const dry = (await ok(control(flags, 'POST', '/api/control/forget', { ...request, dry_run: true }), 'forget')) as Found;
+  for (const [b, n] of Object.entries(dry.buckets)) console.log(`  ${b}: ${n}`);
+  if (dry.matched === 0 || flags['dry-run']) {
+    console.log(`${dry.matched} events match${flags['dry-run'] ? ' (dry run: nothing deleted)' : ''}`);
+    return 0;
+  }
+  if (!flags.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`refusing to delete ${dry.matched} events without confirmation: add --yes`);
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`Delete these ${dry.matched} events for good? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      console.log('nothing deleted');
+      return 1;
+    }
+  }
+  const done = (await ok(control(flags, 'POST', '/api/control/forget', { ...request, dry_run: false }), 'forget')) as Found;
+  console.log(`${done.deleted} events deleted`);
+  return 0;
 }
 
 /** Fails fast, with one clear line, when something already listens on the HTTP port. */
@@ -195,9 +231,17 @@ function checkPortFree(host: string, port: number): Promise<void> {
 
 async function start(flags: Flags): Promise<number> {
   const { paths, config } = setup(flags);
-  await checkPortFree(config.server.host, config.server.port);
+  // Claimed before the log file (in the data dir) is opened: a second daemon must not write there.
+  const claim = claimDataDir(paths);
+  try {
+    await checkPortFree(config.server.host, config.server.port);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
   const log = createLogger({ verbose: flags.verbose, file: paths.logFile });
-  const daemon = await buildDaemon({ config, paths, testing: flags.testing, log });
+  const daemon = await buildDaemon({ config, paths, testing: flags.testing, log, claim });
+  void daemon.exited.then((code) => process.exit(code));
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -229,11 +273,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const code = (err as { code?: string }).code ?? '';
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof StartupError || code.startsWith('ERR_PARSE_ARGS') || message.startsWith('config:')) {
+    if (code.startsWith('ERR_PARSE_ARGS')) {
       console.error(`sundial: ${message}`);
-    } else {
-      console.error(err);
+      process.exit(2);
     }
-    process.exit(1);
+    console.error(err instanceof SundialError ? `sundial: ${message}` : err);
+    process.exit(exitCode(err));
   },
 );

@@ -1,51 +1,51 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
 import { QUEUE_SOURCE } from './actors/heartbeat-queue/deliver.js';
 import { storageWriterChild } from './actors/storage-writer/child.js';
 import { createWriterPort } from './actors/storage-writer/port.js';
-import { writePrivate, type BusCredentials } from './bus/credentials.js';
+import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
+import type { BusCredentials } from './bus/credentials.js';
 import { createBusLink, type BusLink } from './bus/link.js';
 import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
 import { busSink } from './bus/sink.js';
 import { SUBJECTS } from './bus/subjects.js';
-import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
-import { openProbe } from './platform/index.js';
-import { loadFfi } from './platform/ffi.js';
-import { createQueryService } from './query/service.js';
-import { warmUpRequest } from './query/warm.js';
 import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
-import { createControlHandler, type ControlTarget } from './http/control/index.js';
-import { ensureToken } from './http/control/token.js';
+import { claimDataDir, type DataDirClaim } from './datadir/claim.js';
+import { removeRuntime, writeRuntime } from './datadir/runtime.js';
+import { bearerMatches } from './http/gate.js';
 import { httpChild } from './http/child.js';
+import { createControlHandler, type ControlHandler, type ControlTarget } from './http/control/index.js';
+import { controlSessions } from './http/control/session.js';
+import { listenControlSocket, type ControlSocket } from './http/control/socket.js';
 import { BUILTIN_UI_DIR, staticHandler } from './http/ui/static.js';
 import type { Logger } from './log.js';
+import { StartupError } from './model/errors.js';
+import { loadFfi } from './platform/ffi.js';
+import { openProbe } from './platform/index.js';
 import { privacyActions } from './privacy/actions.js';
-import { compilePrivacy } from './privacy/filters.js';
-import { createPause } from './privacy/pause.js';
+import { createPause, type Pause } from './privacy/pause.js';
+import { createQueryService } from './query/service.js';
+import { warmUpRequest } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
-import { createSupervisor } from './supervisor/supervisor.js';
+import { createSupervisor, type Supervisor } from './supervisor/supervisor.js';
 import type { ChildSpec, SupervisorOptions } from './supervisor/types.js';
 import { VERSION } from './version.js';
 
-/** What each query worker runs at start: the last 30 days, as the web UI's first views ask. */
-function warmUpQuery(reader: Reader): unknown {
-  const now = Date.now();
-  const period = `${new Date(now - 30 * 86_400_000).toISOString()}/${new Date(now + 86_400_000).toISOString()}`;
-  return warmUpRequest(reader.buckets(), period);
-}
-
-/** A start-up problem the user must fix (printed as one line, exit code 1). */
-export class StartupError extends Error {}
+/**
+ * The daemon's exit code when a significant child (bus, storage, queue, http) has failed for good:
+ * the daemon cannot serve, so it stops in order and exits, and the service manager starts it again.
+ */
+export const EXIT_CHILD_FAILED = 70;
 
 export interface DaemonOptions {
   config: Config;
   paths: DaemonPaths;
   testing: boolean;
   log: Logger;
+  /** The data dir, already claimed (the CLI claims it before it opens the log file there). */
+  claim?: DataDirClaim;
   /** Extra children (tests, plugins) appended after the built-in ones. */
   extraChildren?: ChildSpec[];
   /** Restart intensity and backoff (defaults: 5 restarts in 60 s; 100 ms doubling to 30 s). */
@@ -56,129 +56,162 @@ export interface Daemon {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): Record<string, unknown>;
-  readonly supervisor: ReturnType<typeof createSupervisor>;
+  /** Resolves with an exit code when the daemon stopped by itself (a significant child failed). */
+  readonly exited: Promise<number>;
+  readonly supervisor: Supervisor;
   readonly bus: BusCredentials;
   readonly port: number | null;
 }
 
-function ensureDeviceId(file: string): string {
-  try {
-    const id = fs.readFileSync(file, 'utf8').trim();
-    if (id) return id;
-  } catch {
-    /* first start */
-  }
-  const id = crypto.randomUUID();
-  writePrivate(file, id + '\n');
-  return id;
+/** The bus: the embedded nats-server as a child, or an external NATS named in the config. */
+async function busOf(config: Config, paths: DaemonPaths): Promise<{ creds: BusCredentials; mode: 'embedded' | 'external'; spec: ChildSpec | null }> {
+  if (config.bus.url) return { creds: { url: config.bus.url, user: config.bus.user ?? undefined, pass: config.bus.pass ?? undefined }, mode: 'external', spec: null };
+  const binary = findNatsServer(config.bus.nats_server ?? undefined);
+  if (!binary) throw new StartupError(NATS_MISSING);
+  const nats = await natsServerChild({ busDir: paths.busDir, binary });
+  return { creds: { url: nats.url, user: nats.user, pass: nats.pass }, mode: 'embedded', spec: { ...nats.spec, significant: true } };
+}
+
+/** What the children are built from: the config plus the daemon's shared parts. */
+export interface ChildDeps {
+  paths: DaemonPaths;
+  testing: boolean;
+  log: Logger;
+  bus: BusCredentials;
+  busSpec: ChildSpec | null;
+  writer: ReturnType<typeof createWriterPort>;
+  pause: Pause;
+  read: () => Reader;
+  deviceId: string;
+  control: ControlHandler;
+  onListen: (port: number) => void;
+  /** The watchers' bus link (one per daemon: watchers publish like any plugin). */
+  watcherLink: () => BusLink;
+}
+
+/** What each query worker runs at start: the last 30 days, as the web UI's first views ask. */
+function warmUpQuery(reader: Reader): unknown {
+  const now = Date.now();
+  const period = `${new Date(now - 30 * 86_400_000).toISOString()}/${new Date(now + 86_400_000).toISOString()}`;
+  return warmUpRequest(reader.buckets(), period);
 }
 
 /**
- * Builds the supervision tree from the config. Start order: bus, storage writer, heartbeat queue,
- * HTTP, then watchers; stop runs in reverse, so watchers stop first, the queue drains into the
- * writer, the database closes, and nats-server stops last.
+ * The supervision tree as data, in start order: bus, storage writer, heartbeat queue, HTTP, then
+ * watchers. Stop runs in reverse, so watchers stop first, the queue drains into the writer, the
+ * database closes, and nats-server stops last. `significant` children take the daemon down when
+ * they fail for good; watchers only report.
  */
-export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const { config, paths, log, testing } = opts;
-  fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-  // ffi-rs crashes when first loaded inside a worker thread: load it here, before the writer and
-  // query threads start, where the probes need it.
-  if (config.watchers.enabled && (process.platform === 'darwin' || process.platform === 'win32')) {
-    try {
-      loadFfi();
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'native probes unavailable');
-    }
+export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
+  const { paths, log } = d;
+  const specs: ChildSpec[] = [];
+  if (d.busSpec) specs.push(d.busSpec);
+  specs.push(
+    {
+      ...storageWriterChild({ file: paths.database, port: d.writer, privacy: config.privacy, paused: () => d.pause.isPaused() }),
+      significant: true,
+    },
+    {
+      ...heartbeatQueueChild({
+        file: paths.queue,
+        bus: d.bus,
+        writer: d.writer,
+        bucketExists: (id) => d.read().bucket(id) !== undefined,
+        appliedSeq: () => d.read().appliedSeq(QUEUE_SOURCE),
+        forwardUrl: config.server.forward_url ?? undefined,
+        maxItems: config.queue.max_items,
+      }),
+      significant: true,
+    },
+    {
+      ...httpChild({
+        database: paths.database,
+        host: config.server.host,
+        port: config.server.port,
+        testing: d.testing,
+        writer: d.writer,
+        info: { hostname: os.hostname(), version: `v${VERSION} (sundial)`, deviceId: d.deviceId },
+        cors: config.server.cors,
+        corsRegex: config.server.cors_regex,
+        apiKey: config.server.api_key ?? undefined,
+        // Queries run on worker threads with their own read-only connections.
+        makeQuery: () =>
+          createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(d.read()) }),
+        logFile: paths.logFile,
+        ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
+        control: d.control,
+        onListen: d.onListen,
+      }),
+      significant: true,
+    },
+  );
+  if (config.watchers.enabled) {
+    // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
+    const sink = busSink({ request: (subject, payload, timeoutMs) => d.watcherLink().request(subject, payload, timeoutMs) });
+    const probeFactory = () => openProbe({ log });
+    const w = config.watchers;
+    specs.push(
+      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
+      windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
+    );
   }
-  const deviceId = ensureDeviceId(paths.deviceId);
-  const token = ensureToken(paths.token);
+  return specs;
+}
+
+/** ffi-rs crashes when first loaded inside a worker thread: load it before the writer and query threads start. */
+function loadNativeProbes(config: Config, log: Logger): void {
+  if (!config.watchers.enabled || (process.platform !== 'darwin' && process.platform !== 'win32')) return;
+  try {
+    loadFfi();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'native probes unavailable');
+  }
+}
+
+/** The control endpoint's target: status, child actions and the privacy actions. */
+function controlTarget(status: () => Record<string, unknown>, supervisor: () => Supervisor, names: Set<string>, privacy: ControlTarget['actions']): ControlTarget {
+  return {
+    status,
+    children: {
+      has: (n) => names.has(n),
+      restart: async (n) => void (await supervisor().restartChild(n)),
+      stop: async (n) => void (await supervisor().stopChild(n)),
+      start: async (n) => void (await supervisor().startChild(n)),
+    },
+    actions: privacy,
+  };
+}
+
+/** Builds the daemon from its config: claims the data dir, then lays out the supervision tree. */
+export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const claim = opts.claim ?? claimDataDir(opts.paths);
+  try {
+    return await assemble(opts, claim);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
+}
+
+async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemon> {
+  const { config, paths, log, testing } = opts;
+  loadNativeProbes(config, log);
   // Create and migrate the database up front so that readers can open it at once.
   openWritable(paths.database).close();
-
-  const children: ChildSpec[] = [];
-  let bus: BusCredentials;
-  let busMode: 'embedded' | 'external';
-  if (config.bus.url) {
-    busMode = 'external';
-    bus = { url: config.bus.url, user: config.bus.user ?? undefined, pass: config.bus.pass ?? undefined };
-  } else {
-    busMode = 'embedded';
-    const binary = findNatsServer(config.bus.nats_server ?? undefined);
-    if (!binary) throw new StartupError(NATS_MISSING);
-    const nats = await natsServerChild({ busDir: paths.busDir, binary });
-    bus = { url: nats.url, user: nats.user, pass: nats.pass };
-    children.push(nats.spec);
-  }
+  const bus = await busOf(config, paths);
 
   let reader: Reader | null = null;
   const read = (): Reader => (reader ??= new Reader(openReadonly(paths.database)));
   const writer = createWriterPort();
   // Privacy applies to everything stored, watcher and REST writes alike: the writer is the one gate.
   const pause = createPause(paths.pause);
-  const privacy = { rules: config.privacy.rules, keep_incognito: config.privacy.keep_incognito };
-  try {
-    compilePrivacy(privacy); // a bad rule stops the start here, with its message
-  } catch (err) {
-    throw new StartupError(`config: ${(err as Error).message}`);
-  }
-  children.push(storageWriterChild({ file: paths.database, port: writer, privacy, paused: () => pause.isPaused() }));
-  children.push(
-    heartbeatQueueChild({
-      file: paths.queue,
-      bus,
-      writer,
-      bucketExists: (id) => read().bucket(id) !== undefined,
-      appliedSeq: () => read().appliedSeq(QUEUE_SOURCE),
-      forwardUrl: config.server.forward_url ?? undefined,
-      maxItems: config.queue.max_items,
-    }),
-  );
-
-  let httpPort: number | null = null;
-  // Set below, once the supervisor the control endpoint drives exists.
-  let controlHandler: ReturnType<typeof createControlHandler>;
-  children.push(
-    httpChild({
-      database: paths.database,
-      host: config.server.host,
-      port: config.server.port,
-      testing,
-      writer,
-      info: { hostname: os.hostname(), version: `v${VERSION} (sundial)`, deviceId },
-      cors: config.server.cors,
-      corsRegex: config.server.cors_regex,
-      apiKey: config.server.api_key ?? undefined,
-      // Queries run on worker threads with their own read-only connections.
-      makeQuery: () =>
-        createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(read()) }),
-      logFile: paths.logFile,
-      ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
-      control: (req, res, path) => controlHandler(req, res, path),
-      onListen: (port) => (httpPort = port),
-    }),
-  );
-  // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
   let watcherLink: BusLink | null = null;
-  if (config.watchers.enabled) {
-    watcherLink = createBusLink(bus, { name: 'sundial-watchers', log });
-    const sink = busSink(watcherLink);
-    const probeFactory = () => openProbe({ log });
-    const w = config.watchers;
-    children.push(
-      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
-      windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
-    );
-  }
-  children.push(...(opts.extraChildren ?? []));
-
-  const supervisor = createSupervisor({ children, log, ...opts.restart });
-  const names = new Set(children.map((c) => c.name));
-  let link: BusLink | null = null;
+  let httpPort: number | null = null;
+  let statusLink: BusLink | null = null;
   const startedAt = Date.now();
 
   const status = (): Record<string, unknown> => {
     const kids = supervisor.status();
-    const queue = kids.find((k) => k.name === 'queue');
     return {
       version: VERSION,
       pid: process.pid,
@@ -186,48 +219,91 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       uptimeMs: Date.now() - startedAt,
       dataDir: paths.dataDir,
       database: paths.database,
-      bus: { mode: busMode, url: bus.url, connected: link?.connected ?? false },
+      bus: { mode: bus.mode, url: bus.creds.url, connected: statusLink?.connected ?? false },
       paused: pause.state(),
-      queue: queue?.info ?? null,
+      queue: kids.find((k) => k.name === 'queue')?.info ?? null,
       children: kids,
     };
   };
+  const privacy = privacyActions({ pause, read, writer, log });
+  const names = new Set<string>();
+  const target = controlTarget(status, () => supervisor, names, privacy);
+  const runtime = (port: number | null) =>
+    writeRuntime(paths.runtime, { pid: process.pid, port, socket: paths.controlSocket, version: VERSION, startedAt: new Date(startedAt).toISOString() });
 
-  const control: ControlTarget = {
-    status,
-    children: {
-      has: (n) => names.has(n),
-      restart: async (n) => void (await supervisor.restartChild(n)),
-      stop: async (n) => void (await supervisor.stopChild(n)),
-      start: async (n) => void (await supervisor.startChild(n)),
-    },
-    actions: privacyActions({ pause, read, writer, log }),
-  };
+  const children = [
+    ...childSpecs(config, {
+      paths,
+      testing,
+      log,
+      bus: bus.creds,
+      busSpec: bus.spec,
+      writer,
+      pause,
+      read,
+      deviceId: claim.deviceId,
+      control: createControlHandler(target, (req) => bearerMatches(req.headers.authorization, claim.token), log, controlSessions()),
+      onListen: (port) => {
+        httpPort = port;
+        runtime(port);
+      },
+      watcherLink: () => (watcherLink ??= createBusLink(bus.creds, { name: 'sundial-watchers', log })),
+    }),
+    ...(opts.extraChildren ?? []),
+  ];
+  for (const c of children) names.add(c.name);
+  const significant = new Set(children.filter((c) => c.significant).map((c) => c.name));
+  const supervisor = createSupervisor({ children, log, ...opts.restart });
 
-  controlHandler = createControlHandler(control, token);
+  let socket: ControlSocket | null = null;
+  let stopping: Promise<void> | null = null;
+  let signalExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (signalExit = resolve));
+
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await statusLink?.close();
+      await supervisor.stop();
+      await watcherLink?.close();
+      await socket?.close();
+      reader?.db.close();
+      // The last connection to close folds the WAL back into the database file (readers cannot).
+      openWritable(paths.database).close();
+      removeRuntime(paths.runtime);
+      claim.release();
+      log.info('sundial stopped');
+    })());
+
+  // OTP's escalation: a significant child past its restart intensity takes the daemon down.
+  supervisor.onChange((t) => {
+    if (t.to !== 'failed' || !significant.has(t.name) || stopping) return;
+    log.error({ child: t.name, error: t.lastError }, `${t.name} failed for good: stopping the daemon (exit ${EXIT_CHILD_FAILED}) so that it is started again`);
+    void stop().finally(() => signalExit(EXIT_CHILD_FAILED));
+  });
 
   return {
     supervisor,
-    bus,
+    bus: bus.creds,
+    exited,
     get port() {
       return httpPort;
     },
     status,
     async start() {
+      // The CLI's way in comes first and belongs to the daemon, not to the http child.
+      socket = await listenControlSocket(paths.controlSocket, createControlHandler(target, () => true, log));
+      runtime(null);
       await supervisor.start();
+      const dead = supervisor.status().find((k) => significant.has(k.name) && k.state === 'failed');
+      if (dead) {
+        await stop();
+        throw new StartupError(`${dead.name} could not start: ${dead.lastError ?? 'unknown error'}`);
+      }
       // Status over the bus, for plugins and tools that only speak NATS.
-      link = createBusLink(bus, { name: 'sundial-daemon', log });
-      void link.subscribe(SUBJECTS.status, {}, (_data, respond) => respond(status())).catch((err: unknown) => log.warn({ err }, 'status subject unavailable'));
-      log.info({ port: httpPort, dataDir: paths.dataDir, bus: busMode }, 'sundial started');
+      statusLink = createBusLink(bus.creds, { name: 'sundial-daemon', log });
+      void statusLink.subscribe(SUBJECTS.status, {}, (_data, respond) => respond(status())).catch((err: unknown) => log.warn({ err }, 'status subject unavailable'));
+      log.info({ port: httpPort, dataDir: paths.dataDir, bus: bus.mode }, 'sundial started');
     },
-    async stop() {
-      await link?.close();
-      await supervisor.stop();
-      await watcherLink?.close();
-      reader?.db.close();
-      // The last connection to close folds the WAL back into the database file (readers cannot).
-      openWritable(paths.database).close();
-      log.info('sundial stopped');
-    },
+    stop,
   };
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { writePrivate } from '../datadir/files.js';
 
 /** How a client reaches the bus: kept in `<busDir>/bus.json` (0600), read by plugins and the CLI. */
 export interface BusCredentials {
@@ -52,13 +53,6 @@ export function readCredentials(busDir: string): BusCredentials {
 }
 
 /** Writes a file readable by its owner only, atomically. */
-export function writePrivate(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
-}
-
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

@@ -4,7 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { processChild } from '../supervisor/process-child.js';
 import type { ChildSpec } from '../supervisor/types.js';
-import { ensureCredentials, writePrivate } from './credentials.js';
+import { writePrivate } from '../datadir/files.js';
+import { ensureCredentials } from './credentials.js';
 
 const CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server', '/opt/homebrew/bin/nats-server'];
 

@@ -7,7 +7,7 @@ import { SUBJECTS, type Reply } from './subjects.js';
  * The built-in watchers' way out: the same bus subjects plugins use. A request that times out
  * (nats-server restarting) is tried again a few times; a re-sent heartbeat merges into itself.
  */
-export function busSink(link: BusLink, opts: { attempts?: number; timeoutMs?: number } = {}) {
+export function busSink(link: Pick<BusLink, 'request'>, opts: { attempts?: number; timeoutMs?: number } = {}) {
   const attempts = opts.attempts ?? 3;
   const timeoutMs = opts.timeoutMs ?? 3_000;
   const ask = async (subject: string, payload: unknown): Promise<void> => {

@@ -1,94 +1,77 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import type { z } from 'zod';
+import { StartupError } from '../model/errors.js';
 import { isPlainObject } from '../model/event.js';
+import { configSchema, type Config } from './schema.js';
 
-/**
- * The config file (JSON). Every key is optional; what is absent takes the embedded default.
- * Documented in docs/config.md.
- */
-export interface Config {
-  server: {
-    host: string;
-    port: number;
-    cors: string[];
-    cors_regex: string[];
-    api_key: string | null;
-    /** Deliver heartbeats to this remote ActivityWatch-compatible server instead of storing them here. */
-    forward_url: string | null;
-  };
-  bus: {
-    /** Use an existing NATS server instead of starting nats-server. */
-    url: string | null;
-    user: string | null;
-    pass: string | null;
-    /** Path of the nats-server binary (default: looked up on PATH). */
-    nats_server: string | null;
-  };
-  queue: { max_items: number };
-  query: { timeout_ms: number; threads: number };
-  watchers: {
-    enabled: boolean;
-    afk: { poll_time: number; timeout: number };
-    window: { poll_time: number; exclude_title: boolean; exclude_titles: string[] };
-  };
-  privacy: {
-    /** Drop or redact events whose data field matches; see src/privacy/filters.ts. */
-    rules: { field: string; pattern: string; action: 'drop' | 'redact'; buckets?: string; ignoreCase?: boolean }[];
-    keep_incognito: boolean;
-  };
-  /** Web UI: serve this folder at `/` instead of the built-in UI (e.g. ActivityWatch's web UI build). */
-  ui: { static_dir: string | null };
+export type { Config } from './schema.js';
+
+/** The embedded defaults (what an empty config file gives). */
+export const defaultConfig = (testing: boolean): Config => configSchema(testing).parse({});
+
+/** Where the effective config came from: the file read (null: none, defaults only) and the keys it set. */
+export interface LoadedConfig {
+  config: Config;
+  file: string | null;
+  /** Dotted paths of the values the file set (`server.port`, `privacy.rules`). */
+  fromFile: Set<string>;
 }
 
-export function defaultConfig(testing: boolean): Config {
-  return {
-    server: { host: '127.0.0.1', port: testing ? 5666 : 5600, cors: [], cors_regex: [], api_key: null, forward_url: null },
-    bus: { url: null, user: null, pass: null, nats_server: null },
-    queue: { max_items: 1_000_000 },
-    query: { timeout_ms: 30_000, threads: 2 },
-    watchers: {
-      enabled: true,
-      afk: testing ? { poll_time: 1, timeout: 20 } : { poll_time: 5, timeout: 180 },
-      window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
-    },
-    privacy: { rules: [], keep_incognito: false },
-    ui: { static_dir: null },
-  };
+const describeIssue = (issue: z.core.$ZodIssue): string => {
+  const at = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `unknown key '${at ? `${at}.${k}` : k}'`).join(', ');
+  return `'${at}' ${issue.message.replace(/^Invalid input: /, '')}`;
+};
+
+/** Validates a user's settings (already parsed from TOML or JSON) over the defaults. */
+export function parseConfig(user: unknown, testing: boolean, where: string): Config {
+  const result = configSchema(testing).safeParse(user);
+  if (!result.success) throw new StartupError(`config ${where}: ${result.error.issues.map(describeIssue).join('; ')}`);
+  return result.data;
 }
 
-/** Deep-merges user values over defaults, refusing keys of the wrong type with a message naming them. */
-function overlay(base: Record<string, unknown>, user: Record<string, unknown>, where: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(user)) {
-    const at = where ? `${where}.${k}` : k;
-    if (!(k in base)) throw new Error(`config: unknown key '${at}'`);
-    const d = base[k];
-    if (isPlainObject(d)) {
-      if (!isPlainObject(v)) throw new Error(`config: '${at}' must be an object`);
-      out[k] = overlay(d, v, at);
-    } else if (d !== null && v !== null && typeof d !== typeof v) {
-      throw new Error(`config: '${at}' must be a ${Array.isArray(d) ? 'list' : typeof d}`);
-    } else {
-      out[k] = v;
-    }
-  }
-  return out;
-}
-
-export function loadConfig(file: string, testing: boolean): Config {
-  const defaults = defaultConfig(testing);
+function readSettings(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaults;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new StartupError(`config ${file} is a directory; give the path of a config.toml file`);
+    if (code === 'EACCES') throw new StartupError(`config ${file} cannot be read (permission denied)`);
+    throw new StartupError(`config ${file} cannot be read: ${(err as Error).message}`);
   }
-  let user: unknown;
   try {
-    user = JSON.parse(text);
+    return file.endsWith('.json') ? JSON.parse(text) : parseToml(text);
   } catch (err) {
-    throw new Error(`config: ${file} is not valid JSON: ${(err as Error).message}`);
+    const what = file.endsWith('.json') ? 'JSON' : 'TOML';
+    const e = err as Error & { line?: number; column?: number };
+    const at = e.line !== undefined ? ` (line ${e.line}, column ${e.column})` : '';
+    throw new StartupError(`config ${file} is not valid ${what}${at}: ${e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`);
   }
-  if (!isPlainObject(user)) throw new Error(`config: ${file} must hold a JSON object`);
-  return overlay(defaults as unknown as Record<string, unknown>, user, '') as unknown as Config;
+}
+
+function leafPaths(value: unknown, prefix: string, out: Set<string>): Set<string> {
+  if (!isPlainObject(value)) {
+    if (prefix) out.add(prefix);
+    return out;
+  }
+  for (const [k, v] of Object.entries(value)) leafPaths(v, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
+
+/**
+ * Loads the config. A path given with `--config` must exist; otherwise `config.toml` is read, or an
+ * older `config.json` beside it, or nothing (the defaults).
+ */
+export function loadConfig(opts: { file: string; explicit: boolean; testing: boolean }): LoadedConfig {
+  const candidates = opts.explicit ? [opts.file] : [opts.file, opts.file.replace(/\.toml$/, '.json')];
+  const file = candidates.find((f) => fs.existsSync(f)) ?? null;
+  if (file === null) {
+    if (opts.explicit) throw new StartupError(`config ${opts.file} does not exist`);
+    return { config: defaultConfig(opts.testing), file: null, fromFile: new Set() };
+  }
+  const user = readSettings(file);
+  return { config: parseConfig(user, opts.testing, file), file: path.resolve(file), fromFile: leafPaths(user, '', new Set()) };
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -29,6 +30,12 @@ export interface DaemonPaths {
   logFile: string;
   /** Pause state (privacy), so a pause survives a restart. */
   pause: string;
+  /** Held (SQLite exclusive lock) by the one daemon that owns this data dir. */
+  lock: string;
+  /** The running daemon's pid, port and control socket, for the CLI. */
+  runtime: string;
+  /** The control endpoint for the CLI (unix socket; a named pipe on Windows). */
+  controlSocket: string;
 }
 
 export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
@@ -38,7 +45,7 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
   return {
     dataDir,
     // With --data-dir every piece of state, the config included, lives in that one folder.
-    configFile: path.resolve(opts.configFile ?? path.join(opts.dataDir ? dataDir : dirs.config, `config${t}.json`)),
+    configFile: path.resolve(opts.configFile ?? path.join(opts.dataDir ? dataDir : dirs.config, `config${t}.toml`)),
     database: path.join(dataDir, `sqlite${t}.db`),
     queue: path.join(dataDir, `queue${t}.db`),
     busDir: path.join(dataDir, `bus${t}`),
@@ -46,5 +53,17 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
     deviceId: path.join(dataDir, 'device_id'),
     logFile: path.join(dataDir, 'logs', `sundial${t}.log`),
     pause: path.join(dataDir, `pause${t}.json`),
+    lock: path.join(dataDir, `daemon${t}.lock`),
+    runtime: path.join(dataDir, `daemon${t}.json`),
+    controlSocket: controlSocketPath(dataDir, `control${t}`),
   };
+}
+
+/** The control socket's path: in the data dir, or (sun_path holds ~104 bytes) the runtime dir for a deep one. */
+export function controlSocketPath(dataDir: string, name: string): string {
+  const hash = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  if (process.platform === 'win32') return `\\\\.\\pipe\\sundial-${hash}-${name}`;
+  const inDir = path.join(dataDir, `${name}.sock`);
+  if (Buffer.byteLength(inDir) < 100) return inDir;
+  return path.join(process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), `sundial-${hash}-${name}.sock`);
 }

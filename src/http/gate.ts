@@ -62,7 +62,8 @@ export function needsApiKey(method: string, normPath: string): boolean {
 }
 
 /** Exactly `Bearer <key>`, compared in constant time (hashes make the lengths equal). */
-export function apiKeyMatches(authorization: string | undefined, key: string): boolean {
+/** `Authorization: Bearer <secret>`, compared in constant time (the API key and the control token). */
+export function bearerMatches(authorization: string | undefined, key: string): boolean {
   if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return false;
   const given = crypto.createHash('sha256').update(authorization.slice(7)).digest();
   const want = crypto.createHash('sha256').update(key).digest();

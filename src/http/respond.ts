@@ -1,6 +1,5 @@
 import type http from 'node:http';
-import { InputError } from '../model/errors.js';
-import { WriterOutcomeUnknown, WriterUnavailable } from '../actors/storage-writer/ops.js';
+import { httpStatus, SundialError } from '../model/errors.js';
 import type { Logger } from '../log.js';
 
 /** Sends `value` as JSON. */
@@ -21,26 +20,15 @@ export function sendMessage(res: http.ServerResponse, status: number, message: s
 }
 
 /**
- * Maps an error thrown by a handler to a response: InputError → its 4xx, WriterUnavailable → 503,
- * a SyntaxError from JSON.parse → 400, anything else → 500 (logged; that is a bug of ours).
+ * Answers an error thrown by a handler: a SundialError with its status (one mapping, in
+ * model/errors.ts) and message; a SyntaxError from JSON.parse is the client's; anything else is a
+ * bug of ours: 500, logged.
  */
 export function sendError(res: http.ServerResponse, err: unknown, log: Logger): void {
-  let status = 500;
-  let message = 'internal server error';
-  if (err instanceof InputError) {
-    status = err.status;
-    message = err.message;
-  } else if (err instanceof WriterUnavailable || err instanceof WriterOutcomeUnknown) {
-    status = 503;
-    message = err.message;
-  } else if (err instanceof SyntaxError) {
-    status = 400;
-    message = `request body is not valid JSON: ${err.message}`;
-  } else if (isStatusError(err)) {
-    status = err.status;
-    message = err.message;
-  }
-  if (status >= 500) log.error({ err }, 'request failed');
+  const status = err instanceof SyntaxError ? 400 : httpStatus(err);
+  const message =
+    err instanceof SundialError ? err.message : err instanceof SyntaxError ? `request body is not valid JSON: ${err.message}` : 'internal server error';
+  if (status >= 500 && !(err instanceof SundialError)) log.error({ err }, 'request failed');
   if (res.headersSent) {
     // Mid-stream (export): the only honest signal left is to cut the connection.
     res.destroy();
@@ -49,10 +37,4 @@ export function sendError(res: http.ServerResponse, err: unknown, log: Logger): 
   // A request body we did not read must not be parsed as the next request on this connection.
   const headers: http.OutgoingHttpHeaders = res.req && !res.req.complete ? { Connection: 'close' } : {};
   sendMessage(res, status, message, headers);
-}
-
-function isStatusError(err: unknown): err is { status: number; message: string } {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { status?: unknown; message?: unknown };
-  return typeof e.status === 'number' && Number.isInteger(e.status) && e.status >= 400 && e.status <= 599 && typeof e.message === 'string';
 }

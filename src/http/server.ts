@@ -8,7 +8,7 @@ import type { ApiDeps, Ctx, QueryService, ServerInfo } from './api0/context.js';
 import { noRoute, route } from './api0/router.js';
 import {
   API_KEY_MESSAGE,
-  apiKeyMatches,
+  bearerMatches,
   corsHeaders,
   corsPolicy,
   hostAllowed,
@@ -121,7 +121,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     if (method === 'OPTIONS') return sendEmpty(res, 200);
     if (pathError) throw pathError;
     // 4. API key. The control API is exempt: it has its own bearer token (the CLI sends that one).
-    if (apiKey !== null && !isControl && needsApiKey(method, '/' + segs!.join('/')) && !apiKeyMatches(req.headers.authorization, apiKey)) {
+    if (apiKey !== null && !isControl && needsApiKey(method, '/' + segs!.join('/')) && !bearerMatches(req.headers.authorization, apiKey)) {
       return sendMessage(res, 401, API_KEY_MESSAGE);
     }
     // 5. Route.

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { writePrivate } from '../bus/credentials.js';
+import { writePrivate } from '../datadir/files.js';
 
 export interface PauseState {
   paused: boolean;

@@ -1,4 +1,4 @@
-import { InputError } from '../model/errors.js';
+import { InputError, Timeout } from '../model/errors.js';
 import type { Micros } from '../model/time.js';
 import { parseTimestamp } from '../model/time.js';
 import { formatInterval, toPlain } from './builtins.js';
@@ -45,9 +45,9 @@ export function parseRequest(body: unknown): QueryRequest {
   return { periods, program: (b.query as string[]).join('\n') };
 }
 
-/** Turns an engine error into the API's InputError (400; 408 for a time-out). */
+/** Turns an engine error into the API's error: InputError (400), or Timeout (408). */
 export function toInputError(err: unknown): unknown {
-  if (err instanceof QueryError) return new InputError(err.message, err.kind === 'Timeout' ? 408 : 400);
+  if (err instanceof QueryError) return err.kind === 'Timeout' ? new Timeout(err.message) : new InputError(err.message);
   if (err instanceof RangeError && /array length|string length|call stack/i.test(err.message)) {
     return new InputError(`query too large: ${err.message}`, 400);
   }

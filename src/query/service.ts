@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import { InputError } from '../model/errors.js';
+import { fromWire, InputError, Timeout } from '../model/errors.js';
 import type { Logger } from '../log.js';
 import { parseRequest } from './run.js';
 import type { WorkerReply } from './worker.js';
@@ -70,7 +70,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       } catch (err) {
         if (signal.aborted) {
           opts.log?.warn({ ms: Date.now() - started }, 'query timed out; worker terminated');
-          throw new InputError(`query timed out after ${timeoutMs} ms and was stopped`, 408);
+          throw new Timeout(`query timed out after ${timeoutMs} ms and was stopped`);
         }
         const code = (err as { code?: string }).code;
         if (code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(String((err as Error).message))) {
@@ -79,7 +79,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
         throw err;
       }
       for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
-      if (!reply.ok) throw new InputError(reply.message, reply.status);
+      if (!reply.ok) throw fromWire(reply.error);
       opts.log?.debug({ ms: Date.now() - started, periods: reply.result.length }, 'query done');
       return reply.result;
     },

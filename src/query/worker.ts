@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { InputError } from '../model/errors.js';
+import { SundialError, toWire, type WireError } from '../model/errors.js';
 import { openReadonly } from '../storage/open.js';
 import { runQuery } from './run.js';
 import { SqliteSource } from './source.js';
@@ -11,7 +11,7 @@ import { SqliteSource } from './source.js';
  */
 export type WorkerReply =
   | { ok: true; result: unknown[]; printed: string[] }
-  | { ok: false; status: number; message: string; printed: string[] };
+  | { ok: false; error: WireError; printed: string[] };
 
 let source: SqliteSource | null = null;
 
@@ -22,7 +22,7 @@ export default function run(task: { body: unknown }): WorkerReply {
     const result = runQuery(source, task.body, { print: (t) => printed.push(t) });
     return { ok: true, result, printed };
   } catch (err) {
-    if (err instanceof InputError) return { ok: false, status: err.status, message: err.message, printed };
+    if (err instanceof SundialError) return { ok: false, error: toWire(err), printed };
     throw err;
   }
 }

@@ -28,3 +28,25 @@ export function openReadonly(file: string): Database.Database {
   db.pragma('busy_timeout = 5000');
   return db;
 }
+
+/**
+ * What is wrong with a SQLite file, or null when it is sound or absent. `quick_check` reads every
+ * page (O(N)) without the index cross-checks of `integrity_check`; `full` asks for those too.
+ */
+export function findDamage(file: string, full = false): string | null {
+  if (!fs.existsSync(file)) return null;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    const rows = db.pragma(full ? 'integrity_check(5)' : 'quick_check(5)', { simple: false }) as Record<string, string>[];
+    const problems = rows.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
+    if (!problems.length) return null;
+    // SQLite's report spans lines ("*** in database main ***\nPage 40: ..."): one line, first problems only.
+    const text = problems.join('; ').replace(/\*\*\* in database \w+ \*\*\*/g, '').replace(/\s+/g, ' ').trim();
+    return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    db?.close();
+  }
+}

@@ -43,6 +43,11 @@ export interface ChildSpec {
   pingTimeoutMs?: number;
   /** A `start` still pending after this long counts as a crash; no limit when unset. */
   startTimeoutMs?: number;
+  /**
+   * Its failure (restart intensity exceeded) takes the whole daemon down, as OTP's significant
+   * children do; the supervisor itself only reports it, the daemon acts on it.
+   */
+  significant?: boolean;
 }
 
 export type ChildState = 'starting' | 'running' | 'crashed' | 'backoff' | 'stopping' | 'stopped' | 'failed';

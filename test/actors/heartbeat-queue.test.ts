@@ -72,7 +72,7 @@ describe('heartbeat queue', () => {
     expect(q.status().warning).toMatch(/80% full/);
     await q.accept(hb(8));
     await q.accept(hb(9));
-    await expect(q.accept(hb(10))).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/full/) });
+    await expect(q.accept(hb(10))).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/full/) });
     expect(q.status().depth).toBe(10);
     f.up();
     await q.drain(5_000);
@@ -106,7 +106,7 @@ describe('heartbeat queue', () => {
       await q.stop();
       store.close();
     });
-    await expect(q.accept(hb(1))).rejects.toMatchObject({ status: 404 });
+    await expect(q.accept(hb(1))).rejects.toMatchObject({ kind: 'not-found' });
     await q.accept(parseItem('createBucket', { bucket: 'b', type: 't', client: 'c', hostname: 'h' }));
     await expect(q.accept(hb(1))).resolves.toBeGreaterThan(0);
   });

@@ -9,6 +9,7 @@ import { parseTimestamp } from '../../src/model/time.js';
 import { openReadonly } from '../../src/storage/open.js';
 import { Reader } from '../../src/storage/read.js';
 import { tempDir } from '../helpers/tmp.js';
+import { httpStatus } from '../../src/model/errors.js';
 
 const S = 1_000_000;
 const t = (hms: string) => parseTimestamp(`2024-05-01T${hms}Z`);
@@ -111,7 +112,7 @@ describe('writes', () => {
       w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:02'), S, { n: 3 })] }),
     ]);
     expect(ok.status).toBe('fulfilled');
-    expect(bad.status === 'rejected' && (bad.reason as { status: number }).status).toBe(404);
+    expect(bad.status === 'rejected' && httpStatus(bad.reason)).toBe(404);
     expect(ok2.status).toBe('fulfilled');
     const rdr = read();
     expect(rdr.count(rdr.bucket('b')!.row)).toBe(2);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/model/errors.js';
+import { InputError, Timeout } from '../../src/model/errors.js';
 import { bucketBody, startServer, type Harness } from './harness.js';
 
 describe('query service delegation', () => {
@@ -12,7 +12,7 @@ describe('query service delegation', () => {
           seen.push(body);
           const q = (body as { query?: string[] }).query?.[0];
           if (q === 'bad') throw new InputError('ParsingError: unexpected token', 422);
-          if (q === 'status') throw Object.assign(new Error('BucketQueryError("NoSuchBucket")'), { status: 400 });
+          if (q === 'status') throw new Timeout('query timed out after 5 ms and was stopped');
           if (q === 'crash') throw new Error('EmptyQuery');
           return [[{ id: null, timestamp: '2024-05-01T08:00:00Z', duration: 1, data: {} }]];
         },
@@ -33,7 +33,7 @@ describe('query service delegation', () => {
 
   it('keeps the status and message of query errors; others are 500 with their message', async () => {
     expect(await h.req('POST', '/api/0/query', { json: { query: ['bad'] } })).toMatchObject({ status: 422, body: { message: 'ParsingError: unexpected token' } });
-    expect(await h.req('POST', '/api/0/query', { json: { query: ['status'] } })).toMatchObject({ status: 400, body: { message: 'BucketQueryError("NoSuchBucket")' } });
+    expect(await h.req('POST', '/api/0/query', { json: { query: ['status'] } })).toMatchObject({ status: 408, body: { message: 'query timed out after 5 ms and was stopped' } });
     expect(await h.req('POST', '/api/0/query', { json: { query: ['crash'] } })).toMatchObject({ status: 500, body: { message: 'EmptyQuery' } });
     expect((await h.req('POST', '/api/0/query', { body: '{', headers: { 'Content-Type': 'application/json' } })).status).toBe(400);
   });

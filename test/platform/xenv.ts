@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const x11: any = require('x11');
 
 export interface XServer {
@@ -95,7 +94,6 @@ export interface TestWindow {
 
 /** A second X client that creates ordinary top-level windows with WM_CLASS, titles and pid. */
 export class WindowMaker {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private X: any;
   private root = 0;
   private atoms: Record<string, number> = {};

@@ -84,17 +84,35 @@ describe('privacy in the daemon', () => {
     ]);
     await post('/api/0/buckets/web/events', [{ timestamp: '2024-05-02T09:00:00Z', duration: 5, data: { url: 'https://x.example/project-x', title: 'Project X wiki', incognito: false } }]);
     const before = { win: await events('win'), web: await events('web') };
-    const dry = await control('forget', { match: 'project.x', dry_run: true });
+    const dry = await control('forget', { match: 'project.x', mode: 'regex', dry_run: true });
     expect(dry.body).toEqual({ dry_run: true, matched: 3, buckets: { win: 2, web: 1 } });
     expect(await events('win')).toEqual(before.win);
-    const onlyWin = await control('forget', { match: 'project.x', bucket: 'win' });
+    const onlyWin = await control('forget', { match: 'project.x', mode: 'regex', bucket: 'win' });
     expect(onlyWin.body).toMatchObject({ deleted: 2, buckets: { win: 2 } });
     const titles = (await events('win')).map((e) => e.data.title);
     expect(titles).toContain('Project Y');
     expect(titles.filter((t) => /project.x/i.test(String(t)))).toEqual([]);
     expect((await events('win')).length).toBe(before.win.length - 2);
     expect(await events('web')).toEqual(before.web);
-    expect((await control('forget', { match: '(' })).status).toBe(400);
+    expect((await control('forget', { match: '(', mode: 'regex' })).status).toBe(400);
+    expect((await control('forget', { match: 'x', mode: 'fuzzy' })).status).toBe(400);
     expect((await control('forget', { match: 'x', bucket: 'nope' })).status).toBe(404);
+  });
+
+  it('matches the whole value by default, a substring or a regex only when asked, in one key when named', async () => {
+    await post('/api/0/buckets/win/events', [
+      { timestamp: '2024-05-03T09:00:00Z', duration: 5, data: { app: 'mail', title: 'Inbox' } },
+      { timestamp: '2024-05-03T09:00:05Z', duration: 5, data: { app: 'editor', title: 'mail merge.txt' } },
+      { timestamp: '2024-05-03T09:00:10Z', duration: 5, data: { app: 'Mail', title: 'Drafts' } },
+    ]);
+    const count = async (body: object) => (await control('forget', { ...body, dry_run: true })).body.matched;
+    expect(await count({ match: 'mail' })).toBe(2); // app "mail" and "Mail", not the title containing it
+    expect(await count({ match: 'mail', mode: 'substring' })).toBe(3);
+    expect(await count({ match: 'mail', key: 'title', mode: 'substring' })).toBe(1);
+    expect(await count({ match: 'mail', key: 'title' })).toBe(0);
+    expect(await count({ match: '^(mail|inbox)$', mode: 'regex' })).toBe(2); // one event has both
+    // A regex that matches everything still only touches what it matches: nothing else is listed.
+    const all = (await control('forget', { match: '.', mode: 'regex', dry_run: true })).body;
+    expect(all.matched).toBe((await events('win')).length + (await events('web')).length);
   });
 });

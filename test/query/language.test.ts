@@ -3,6 +3,7 @@ import { parse, tokenize } from '../../src/query/parse.js';
 import { runQuery } from '../../src/query/run.js';
 import { memorySource } from '../../src/query/source.js';
 import { E, q, qErr } from './helpers.js';
+import { httpStatus } from '../../src/model/errors.js';
 
 describe('lexer', () => {
   it('keeps backslashes verbatim; only \\" is an escape', () => {
@@ -205,7 +206,7 @@ describe('request validation', () => {
       runQuery(src, { timeperiods: [PERIOD_OK()], query: prog }, { deadline: Date.now() + 50 });
       expect.unreachable();
     } catch (e) {
-      expect((e as { status: number }).status).toBe(408);
+      expect(httpStatus(e)).toBe(408);
       expect((e as Error).message).toMatch(/time budget/);
     }
   });

@@ -208,7 +208,7 @@ describe('query service end to end (SQLite + worker threads)', () => {
     // it holds a read snapshot (query_bucket) when it is killed
     const runaway = [`s = query_bucket("${B.afk}");`, 'a = [1];', ...Array.from({ length: 20 }, () => 'a = a + a;'), ...Array.from({ length: 20_000 }, () => 'x = contains(a, "z");'), 'RETURN = 1;'];
     await expect(svc.run({ timeperiods: [`${iso(DAY0)}/${iso(DAY0 + 60)}`], query: [runaway.join('')] })).rejects.toMatchObject({
-      status: 408,
+      kind: 'timeout',
       message: expect.stringMatching(/timed out/),
     });
     const after = await Promise.all([1, 2, 3].map((n) => svc.run({ timeperiods: [`${iso(DAY0)}/${iso(DAY0 + 86400)}`], query: [`RETURN = [${n}, sum_durations(query_bucket("${B.afk}"))];`] })));

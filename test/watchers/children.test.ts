@@ -6,7 +6,6 @@ import { parseTimestamp } from '../../src/model/time.js';
 import { FakeClock, MemorySink, S, scriptedProbe, testContext } from './helpers.js';
 
 const T0 = parseTimestamp('2024-05-01T09:00:00Z');
-const MS = 1000;
 
 describe('AFK watcher child (fake clock, scripted probe, merging sink)', () => {
   it('writes aw-watcher-afk_<host> / afkstatus with back-dated boundaries and a sleep gap', async () => {

@@ -2,7 +2,7 @@ import type { Subscription } from 'nats';
 import { createBusLink } from '../../bus/link.js';
 import type { BusCredentials } from '../../bus/credentials.js';
 import { QUEUE_GROUP, SUBJECTS } from '../../bus/subjects.js';
-import { InputError } from '../../model/errors.js';
+import { SundialError } from '../../model/errors.js';
 import type { ChildSpec } from '../../supervisor/types.js';
 import type { Writer } from '../storage-writer/ops.js';
 import { forwardDeliverer, writerDeliverer } from './deliver.js';
@@ -70,7 +70,7 @@ export function heartbeatQueueChild(opts: HeartbeatQueueChildOptions): ChildSpec
               queue.accept(item).then(
                 (seq) => respond({ ok: true, seq }),
                 (err: unknown) => {
-                  if (!(err instanceof InputError)) ctx.log.error({ err }, 'could not queue a write');
+                  if (!(err instanceof SundialError)) ctx.log.error({ err }, 'could not queue a write');
                   respond({ ok: false, error: (err as Error).message });
                 },
               );

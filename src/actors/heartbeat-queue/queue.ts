@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.js';
-import { InputError } from '../../model/errors.js';
+import { NotFound, Unavailable } from '../../model/errors.js';
 import type { Deliverer } from './deliver.js';
 import type { QueueItem } from './items.js';
 import type { QueueStore } from './store.js';
@@ -91,16 +91,16 @@ export function createHeartbeatQueue(opts: QueueOptions): HeartbeatQueue {
 
   return {
     async accept(item) {
-      if (!running) throw new InputError('heartbeat queue is shutting down; retry', 503);
+      if (!running) throw new Unavailable('heartbeat queue is shutting down; retry');
       const depth = store.depth;
-      if (depth >= opts.maxItems) throw new InputError(`heartbeat queue is full (${depth} items); retry later`, 503);
+      if (depth >= opts.maxItems) throw new Unavailable(`heartbeat queue is full (${depth} items); retry later`);
       if (!warned && depth >= opts.maxItems * WARN_FRACTION) {
         warned = true;
         log.warn({ depth, max: opts.maxItems }, 'heartbeat queue is nearly full');
       } else if (warned && depth < opts.maxItems * WARN_FRACTION * 0.9) warned = false;
       if (item.kind === 'createBucket') creating.add(item.bucket);
       else if (opts.bucketKnown && !opts.bucketKnown(item.bucket) && !creating.has(item.bucket)) {
-        throw new InputError(`bucket '${item.bucket}' does not exist; create it first`, 404);
+        throw new NotFound(`bucket '${item.bucket}' does not exist; create it first`);
       }
       const seq = await store.append(item);
       wake?.();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Bucket } from '../../model/bucket.js';
-import { InputError, notFound } from '../../model/errors.js';
+import { InputError, notFound, toWire, type WireError } from '../../model/errors.js';
 import { canonicalJson, endOf, type Event } from '../../model/event.js';
 import { mergeHeartbeat } from '../../model/heartbeat.js';
 import { openWritable } from '../../storage/open.js';
@@ -20,7 +20,7 @@ export interface EngineOptions {
 }
 
 /** An op's outcome as it crosses the thread boundary. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; message: string; status?: number };
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 /** The synchronous core of the storage writer; runs on the writer thread, owns the connection. */
 export interface Engine {
@@ -249,7 +249,7 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
           s.rollbackTo.run();
           s.release.run();
           forgetCaches(op);
-          results.push({ ok: false, message: (err as Error).message, status: err instanceof InputError ? err.status : undefined });
+          results.push({ ok: false, error: toWire(err) });
         }
       }
       recordChanges();

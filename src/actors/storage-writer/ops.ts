@@ -1,6 +1,7 @@
 import type { Bucket } from '../../model/bucket.js';
 import type { Event } from '../../model/event.js';
 import type { Micros } from '../../model/time.js';
+import { Unavailable } from '../../model/errors.js';
 
 /**
  * Set by the heartbeat queue: makes delivery exactly-once. An op whose `seq` was already applied
@@ -74,7 +75,7 @@ export interface Writer {
 export type EventGate = (bucket: { id: string; type: string }, event: Event) => Event | null;
 
 /** The writer is down (crashed, restarting, stopped): retry later (HTTP answers 503). */
-export class WriterUnavailable extends Error {
+export class WriterUnavailable extends Unavailable {
   constructor(message = 'storage writer is unavailable') {
     super(message);
     this.name = 'WriterUnavailable';
@@ -86,7 +87,7 @@ export class WriterUnavailable extends Error {
  * automatically (a retry could store it twice); ops from the heartbeat queue carry a sequence
  * number and are retried safely instead.
  */
-export class WriterOutcomeUnknown extends Error {
+export class WriterOutcomeUnknown extends Unavailable {
   constructor(message = 'storage writer crashed during this write; it may or may not be stored') {
     super(message);
     this.name = 'WriterOutcomeUnknown';

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.js';
-import { InputError } from '../../model/errors.js';
+import { fromWire } from '../../model/errors.js';
 import type { PrivacyConfig } from '../../privacy/filters.js';
 import { WriterOutcomeUnknown, WriterUnavailable, type WriteOp, type WriteResult, type Writer } from './ops.js';
 import type { FromThread, ToThread } from './thread.js';
@@ -101,7 +101,7 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
       batch.forEach((p, i) => {
         const o = m.outcomes[i]!;
         if (o.ok) p.resolve(o.value);
-        else p.reject(o.status !== undefined ? new InputError(o.message, o.status) : new Error(o.message));
+        else p.reject(fromWire(o.error));
       });
       log.debug({ ops: batch.length }, 'committed');
       send();

@@ -1,4 +1,4 @@
-import { InputError } from '../../model/errors.js';
+import { SundialError } from '../../model/errors.js';
 import { drain, readJson, requireJson } from '../body.js';
 import { sendJson, sendMessage } from '../respond.js';
 import type { Ctx } from './context.js';
@@ -17,7 +17,7 @@ export async function runQuery(ctx: Ctx): Promise<void> {
   try {
     result = await svc.run(body);
   } catch (err) {
-    if (err instanceof InputError || hasStatus(err)) throw err;
+    if (err instanceof SundialError) throw err;
     // Unclassified engine failure: the web UI shows `message`, so keep it.
     ctx.deps.log.warn({ err }, 'query failed');
     sendMessage(ctx.res, 500, err instanceof Error ? err.message : String(err));
@@ -25,6 +25,3 @@ export async function runQuery(ctx: Ctx): Promise<void> {
   }
   sendJson(ctx.res, 200, result);
 }
-
-const hasStatus = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && typeof (err as { status?: unknown }).status === 'number';

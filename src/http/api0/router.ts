@@ -1,4 +1,4 @@
-import { InputError } from '../../model/errors.js';
+import { NotFound } from '../../model/errors.js';
 import { createBucket, deleteBucket, getBucket, listBuckets, updateBucket } from './buckets.js';
 import type { Ctx } from './context.js';
 import { countEvents, deleteEvent, getEvent, heartbeat, insertEvents, listEvents } from './events.js';
@@ -63,4 +63,4 @@ export function route(method: string, rest: string[]): Handler | null {
   }
 }
 
-export const noRoute = (method: string, path: string): InputError => new InputError(`no route for ${method} ${path}`, 404);
+export const noRoute = (method: string, path: string): NotFound => new NotFound(`no route for ${method} ${path}`);

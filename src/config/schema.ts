@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * The one declaration of Sundial's settings: the defaults, the validation, the table in
+ * docs/config.md (`npm run docs:config`) and `sundial config` all derive from it. Every key is
+ * optional in the file; `--testing` changes a few defaults (port, AFK timings), as ActivityWatch's does.
+ */
+
+const isRegex = (p: string): boolean => {
+  try {
+    new RegExp(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const regex = z.string().refine(isRegex, 'is not a valid regular expression');
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().positive();
+const url = z.string().url();
+
+export function configSchema(testing: boolean) {
+  // A missing section is an empty one, so each of its keys takes its default.
+  const section = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape).prefault({} as never);
+  return z.strictObject({
+    server: section({
+      host: z.string().min(1).default('127.0.0.1').describe('address the HTTP server binds (keep it loopback)'),
+      port: port.default(testing ? 5666 : 5600).describe('HTTP port (5666 with --testing; --port overrides)'),
+      cors: z.array(z.string()).default([]).describe('extra origins allowed by CORS, exact'),
+      cors_regex: z.array(regex).default([]).describe('extra origins allowed by CORS, as anchored regexes'),
+      api_key: z.string().min(1).nullable().default(null).describe('when set, /api/0 requests need `Authorization: Bearer <key>`'),
+      forward_url: url.nullable().default(null).describe('deliver heartbeats to this ActivityWatch-compatible server instead of storing them here'),
+    }),
+    bus: section({
+      url: url.nullable().default(null).describe('use this NATS server instead of starting nats-server'),
+      user: z.string().nullable().default(null).describe('user for `bus.url`'),
+      pass: z.string().nullable().default(null).describe('password for `bus.url`'),
+      nats_server: z.string().min(1).nullable().default(null).describe('path of the nats-server binary (default: found on PATH)'),
+    }),
+    queue: section({
+      max_items: z.number().int().positive().default(1_000_000).describe('bound of the heartbeat queue on disk; writes are refused (never dropped) when full'),
+    }),
+    query: section({
+      timeout_ms: z.number().int().positive().default(30_000).describe('a query running longer is stopped (408)'),
+      threads: z.number().int().min(1).max(64).default(2).describe('query worker threads'),
+    }),
+    watchers: section({
+      enabled: z.boolean().default(true).describe('run the built-in AFK and window watchers'),
+      afk: section({
+        poll_time: seconds.default(testing ? 1 : 5).describe('seconds between idle checks'),
+        timeout: seconds.default(testing ? 20 : 180).describe('seconds without input before you count as away'),
+      }),
+      window: section({
+        poll_time: seconds.default(1).describe('seconds between active-window checks'),
+        exclude_title: z.boolean().default(false).describe('record every window title as "excluded"'),
+        exclude_titles: z.array(regex).default([]).describe('titles matching one of these regexes (case-insensitive) are recorded as "excluded"'),
+      }),
+    }),
+    privacy: section({
+      rules: z
+        .array(
+          z.strictObject({
+            field: z.string().min(1),
+            pattern: regex,
+            action: z.enum(['drop', 'redact']),
+            buckets: z.string().optional(),
+            ignoreCase: z.boolean().optional(),
+          }),
+        )
+        .default([])
+        .describe('drop or redact events whose data field matches, before they are stored (see below)'),
+      keep_incognito: z.boolean().default(false).describe('keep browser events marked `incognito: true`'),
+    }),
+    ui: section({
+      static_dir: z.string().min(1).nullable().default(null).describe("serve this folder at `/` instead of the built-in web UI (e.g. a build of ActivityWatch's web UI)"),
+    }),
+  });
+}
+
+export type Config = z.output<ReturnType<typeof configSchema>>;

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig, parseConfig } from '../../src/config/config.js';
+import { StartupError } from '../../src/model/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function dir(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+const refuse = (user: unknown) => {
+  try {
+    parseConfig(user, false, 'test.toml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(StartupError);
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+};
+
+describe('config schema', () => {
+  it('gives the embedded defaults, with the --testing variants', () => {
+    const c = defaultConfig(false);
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 5600, cors: [], cors_regex: [], api_key: null, forward_url: null });
+    expect(c.watchers.afk).toEqual({ poll_time: 5, timeout: 180 });
+    expect(defaultConfig(true).server.port).toBe(5666);
+    expect(defaultConfig(true).watchers.afk).toEqual({ poll_time: 1, timeout: 20 });
+  });
+
+  it('fills what a partial file leaves out', () => {
+    const c = parseConfig({ server: { port: 5700 }, watchers: { window: { exclude_titles: ['bank'] } } }, false, 'x');
+    expect(c.server.port).toBe(5700);
+    expect(c.server.host).toBe('127.0.0.1');
+    expect(c.watchers.window).toEqual({ poll_time: 1, exclude_title: false, exclude_titles: ['bank'] });
+    expect(c.watchers.afk.timeout).toBe(180);
+  });
+
+  it('refuses wrong types and ranges, naming the key (keys whose default is null included)', () => {
+    expect(refuse({ server: { forward_url: 42 } })).toMatch(/'server\.forward_url'/);
+    expect(refuse({ server: { port: -5 } })).toMatch(/'server\.port'/);
+    expect(refuse({ server: { port: 70000 } })).toMatch(/'server\.port'/);
+    expect(refuse({ queue: { max_items: -5 } })).toMatch(/'queue\.max_items'/);
+    expect(refuse({ query: { threads: 0 } })).toMatch(/'query\.threads'/);
+    expect(refuse({ bus: { url: 'not a url' } })).toMatch(/'bus\.url'/);
+    expect(refuse({ server: { cors: ['a', 3] } })).toMatch(/'server\.cors\.1'/);
+    expect(refuse({ watchers: { window: { exclude_titles: ['(unclosed'] } } })).toMatch(/'watchers\.window\.exclude_titles\.0' is not a valid regular expression/);
+    expect(refuse({ privacy: { rules: [{ field: 'title', pattern: 'x', action: 'explode' }] } })).toMatch(/'privacy\.rules\.0\.action'/);
+  });
+
+  it('refuses unknown keys, naming them', () => {
+    expect(refuse({ sever: {} })).toMatch(/unknown key 'sever'/);
+    expect(refuse({ server: { prot: 1 } })).toMatch(/unknown key 'server\.prot'/);
+  });
+});
+
+describe('config file', () => {
+  it('reads TOML and says which keys it set', () => {
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[server]\nport = 5701\n\n[[privacy.rules]]\nfield = "title"\npattern = "bank"\naction = "redact"\n');
+    const loaded = loadConfig({ file, explicit: false, testing: false });
+    expect(loaded.file).toBe(file);
+    expect(loaded.config.server.port).toBe(5701);
+    expect(loaded.config.privacy.rules).toEqual([{ field: 'title', pattern: 'bank', action: 'redact' }]);
+    expect([...loaded.fromFile].sort()).toEqual(['privacy.rules', 'server.port']);
+  });
+
+  it('still reads an older config.json beside the missing config.toml; TOML wins when both exist', () => {
+    const d = dir();
+    fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ server: { port: 5702 } }));
+    const file = path.join(d, 'config.toml');
+    expect(loadConfig({ file, explicit: false, testing: false }).config.server.port).toBe(5702);
+    fs.writeFileSync(file, '[server]\nport = 5703\n');
+    expect(loadConfig({ file, explicit: false, testing: false }).config.server.port).toBe(5703);
+  });
+
+  it('uses the defaults when no file exists, but a file named with --config must exist and be a file', () => {
+    const d = dir();
+    expect(loadConfig({ file: path.join(d, 'config.toml'), explicit: false, testing: false }).file).toBeNull();
+    expect(() => loadConfig({ file: path.join(d, 'missing.toml'), explicit: true, testing: false })).toThrow(/missing\.toml does not exist/);
+    expect(() => loadConfig({ file: d, explicit: true, testing: false })).toThrow(/is a directory/);
+  });
+
+  it('names the file and the line of a syntax error', () => {
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[server]\nport = = 1\n');
+    expect(() => loadConfig({ file, explicit: true, testing: false })).toThrow(/config .*config\.toml is not valid TOML \(line 2, column 8\): invalid value/);
+    fs.writeFileSync(path.join(d, 'c.json'), '{"server": ');
+    expect(() => loadConfig({ file: path.join(d, 'c.json'), explicit: true, testing: false })).toThrow(/is not valid JSON/);
+  });
+});
+
+describe('sundial config (describeEffective)', () => {
+  it('prints valid TOML equal to the effective config, each value with its source', async () => {
+    const { describeEffective } = await import('../../src/config/describe.js');
+    const { parse } = await import('smol-toml');
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[watchers.window]\nexclude_titles = ["bank"]\n[[privacy.rules]]\nfield = "app"\npattern = "x"\naction = "drop"\n');
+    const loaded = loadConfig({ file, explicit: true, testing: false });
+    loaded.config.server.port = 5800;
+    const text = describeEffective(loaded, new Map([['server.port', '--port']]));
+    expect(text).toContain('port = 5800  # --port');
+    expect(text).toContain('exclude_titles = ["bank"]  # file');
+    expect(text).toContain('host = "127.0.0.1"  # default');
+    const back = parse(text) as Record<string, unknown>;
+    expect(parseConfig(back, false, 'printed')).toEqual(loaded.config);
+  });
+});
