@@ -28,20 +28,23 @@ export function dayOf(t: Date, sod: number): string {
   return dateInput(new Date(t.getTime() - sod * 60_000));
 }
 
-/** The range of `mode` that contains the day `day`; weeks start on Monday. */
-export function rangeAround(mode: Exclude<Mode, 'custom'>, day: string): Range {
+/** The `startOfWeek` setting (ActivityWatch's: "Monday" or "Sunday") as a day number (Sunday = 0). */
+export const weekStartOf = (setting: unknown): number => (setting === 'Sunday' ? 0 : 1);
+
+/** The range of `mode` that contains the day `day`; weeks start on `weekStart` (Monday by default). */
+export function rangeAround(mode: Exclude<Mode, 'custom'>, day: string, weekStart = 1): Range {
   const d = parseDay(day);
   if (mode === 'day') return { mode, from: day, to: day };
   if (mode === 'week') {
-    const monday = addDays(d, -((d.getDay() + 6) % 7));
-    return { mode, from: dateInput(monday), to: dateInput(addDays(monday, 6)) };
+    const first = addDays(d, -((d.getDay() - weekStart + 7) % 7));
+    return { mode, from: dateInput(first), to: dateInput(addDays(first, 6)) };
   }
   const first = new Date(d.getFullYear(), d.getMonth(), 1);
   return { mode, from: dateInput(first), to: dateInput(new Date(d.getFullYear(), d.getMonth() + 1, 0)) };
 }
 
 /** The range before (-1) or after (+1). */
-export function shift(r: Range, dir: number): Range {
+export function shift(r: Range, dir: number, weekStart = 1): Range {
   if (r.mode === 'custom') {
     const n = days(r).length;
     return { mode: 'custom', from: dateInput(addDays(parseDay(r.from), dir * n)), to: dateInput(addDays(parseDay(r.to), dir * n)) };
@@ -50,7 +53,7 @@ export function shift(r: Range, dir: number): Range {
     const f = parseDay(r.from);
     return rangeAround('month', dateInput(new Date(f.getFullYear(), f.getMonth() + dir, 1)));
   }
-  return rangeAround(r.mode, dateInput(addDays(parseDay(r.from), dir * (r.mode === 'week' ? 7 : 1))));
+  return rangeAround(r.mode, dateInput(addDays(parseDay(r.from), dir * (r.mode === 'week' ? 7 : 1))), weekStart);
 }
 
 export const days = (r: Range): string[] => {

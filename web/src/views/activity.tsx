@@ -5,7 +5,7 @@ import { categoriesOf, queryRules } from '../categories';
 import { Chart, colorOf, type ChartOption } from '../chart';
 import { formatDuration } from '../format';
 import { navigate, rememberActivity } from '../router';
-import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, type Mode, type Range } from '../range';
+import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, weekStartOf, type Mode, type Range } from '../range';
 import { hosts, useStore } from '../store';
 import { Empty, ErrorBox, Loading, TopList } from './common';
 
@@ -28,13 +28,13 @@ export function activityBuckets(buckets: Bucket[], host: string) {
   return { win, afk, browserBuckets: browserBucketsOf(browsers) };
 }
 
-function rangeFromUrl(sod: number): Range {
+function rangeFromUrl(sod: number, ws: number): Range {
   const p = new URLSearchParams(location.search);
   const mode = (p.get('mode') ?? 'day') as Mode;
   const today = dayOf(new Date(), sod);
   const from = p.get('from') ?? today;
   if (mode === 'custom') return { mode, from, to: p.get('to') ?? from };
-  return rangeAround(mode === 'week' || mode === 'month' ? mode : 'day', from);
+  return rangeAround(mode === 'week' || mode === 'month' ? mode : 'day', from, ws);
 }
 
 function niceInterval(max: number): number {
@@ -65,7 +65,8 @@ function sunburstData(cats: AwEvent[]) {
 export function ActivityView() {
   const s = useStore();
   const sod = parseStartOfDay(s.settings?.startOfDay ?? '04:00');
-  const [range, setRange] = useState<Range>(() => rangeFromUrl(sod));
+  const ws = weekStartOf(s.settings?.startOfWeek);
+  const [range, setRange] = useState<Range>(() => rangeFromUrl(sod, ws));
   useEffect(() => rememberActivity(location.pathname + location.search), []);
   const hostList = useMemo(() => hosts(s.buckets ?? [], s.info?.hostname), [s.buckets, s.info]);
   const [host, setHost] = useState<string | null>(null);
@@ -77,6 +78,8 @@ export function ActivityView() {
   const sl = useMemo(() => slices(range, sod), [range, sod]);
 
   const go = (r: Range) => {
+    // A custom range typed backwards is the same range.
+    if (r.from > r.to) r = { ...r, from: r.to, to: r.from };
     setRange(r);
     const p = new URLSearchParams({ mode: r.mode, from: r.from });
     if (r.mode === 'custom') p.set('to', r.to);
@@ -102,7 +105,7 @@ export function ActivityView() {
     <div class="toolbar" role="toolbar" aria-label="Range">
       <div class="seg">
         {(['day', 'week', 'month'] as const).map((m) => (
-          <button key={m} aria-pressed={range.mode === m} onClick={() => go(rangeAround(m, range.from))}>
+          <button key={m} aria-pressed={range.mode === m} onClick={() => go(rangeAround(m, range.from, ws))}>
             {m[0]!.toUpperCase() + m.slice(1)}
           </button>
         ))}
@@ -110,11 +113,11 @@ export function ActivityView() {
           Custom
         </button>
       </div>
-      <button aria-label="Previous" onClick={() => go(shift(range, -1))}>
+      <button aria-label="Previous" onClick={() => go(shift(range, -1, ws))}>
         ‹
       </button>
-      <button onClick={() => go(range.mode === 'custom' ? { mode: 'day', from: dayOf(new Date(), sod), to: dayOf(new Date(), sod) } : rangeAround(range.mode, dayOf(new Date(), sod)))}>Today</button>
-      <button aria-label="Next" onClick={() => go(shift(range, 1))}>
+      <button onClick={() => go(range.mode === 'custom' ? { mode: 'day', from: dayOf(new Date(), sod), to: dayOf(new Date(), sod) } : rangeAround(range.mode, dayOf(new Date(), sod), ws))}>Today</button>
+      <button aria-label="Next" onClick={() => go(shift(range, 1, ws))}>
         ›
       </button>
       {range.mode === 'custom' ? (
@@ -127,7 +130,7 @@ export function ActivityView() {
           </label>
         </>
       ) : (
-        <input type="date" aria-label="Date" value={range.from} onChange={(e) => e.currentTarget.value && go(rangeAround(range.mode as 'day', e.currentTarget.value))} />
+        <input type="date" aria-label="Date" value={range.from} onChange={(e) => e.currentTarget.value && go(rangeAround(range.mode as 'day', e.currentTarget.value, ws))} />
       )}
       <h2 class="range-title">{describe(range)}</h2>
       {hostList.length > 1 && (

@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { categoriesOf, queryRules } from '../categories';
 import { formatDateTime, formatDuration } from '../format';
-import { dayOf, parseStartOfDay, period, bounds, rangeAround } from '../range';
+import { bounds, dayOf, parseStartOfDay, period, rangeAround, weekStartOf } from '../range';
 import { useStore } from '../store';
 import { Empty, ErrorBox } from './common';
 
@@ -34,7 +34,7 @@ export function QueryView() {
   const sod = parseStartOfDay(s.settings?.startOfDay ?? '04:00');
   const [text, setText] = useState(() => history()[0] ?? DEFAULT_QUERY);
   const today = dayOf(new Date(), sod);
-  const [from, setFrom] = useState(rangeAround('week', today).from);
+  const [from, setFrom] = useState(rangeAround('week', today, weekStartOf(s.settings?.startOfWeek)).from);
   const [to, setTo] = useState(today);
   const [result, setResult] = useState<unknown[] | null>(null);
   const [error, setError] = useState<string | null>(null);

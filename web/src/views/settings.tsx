@@ -54,6 +54,13 @@ function GeneralSettings() {
         <span class="hint">A day runs from this time to the same time the next day (e.g. 04:00 keeps late nights on the day they belong to).</span>
       </div>
       <div class="form-row">
+        <label for="sow">Weeks start on</label>
+        <select id="sow" value={s.settings?.startOfWeek === 'Sunday' ? 'Sunday' : 'Monday'} onChange={(e) => void save('startOfWeek', e.currentTarget.value, 'Start of week')}>
+          <option>Monday</option>
+          <option>Sunday</option>
+        </select>
+      </div>
+      <div class="form-row">
         <label for="theme">Theme</label>
         <select id="theme" value={themeSetting()} onChange={(e) => void save('theme', e.currentTarget.value, 'Theme')}>
           <option value="auto">System</option>
