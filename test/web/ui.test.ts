@@ -219,10 +219,15 @@ describe('web UI in Chromium', () => {
     await page.fill('label:has-text("to") input', seed.day);
     await page.fill('textarea', `RETURN = sum_durations(query_bucket("${winId}"));`);
     await page.click('button:has-text("JSON")');
-    await page.keyboard.press('Control+Enter'); // focus left the editor: use the button too
     await page.click('button.primary');
     const windowTotal = seed.buckets[1]!.events.reduce((a, e) => a + (e.to - e.from) / 1000, 0);
     await page.waitForFunction((t) => document.querySelector('pre.json')?.textContent === t, String(windowTotal));
+    // Events as a table: one row each, with their data keys as columns.
+    await page.fill('textarea', `RETURN = query_bucket("${winId}");`);
+    await page.click('button:has-text("Table")');
+    await page.click('button.primary');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=result-table] tbody tr').length === n, seed.buckets[1]!.events.length);
+    expect(await page.$$eval('[data-testid=result-table] th', (th) => th.map((h) => h.textContent))).toEqual(['Time', 'Duration', 'app', 'title']);
     const bad = 'events = query_bucket("x");\nRETURN = events +;';
     await page.fill('textarea', bad);
     await page.press('textarea', 'Control+Enter');
