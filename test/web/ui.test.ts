@@ -365,6 +365,19 @@ describe('web UI in Chromium', () => {
     await goto('/settings');
     await page.selectOption('#theme', 'light');
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+    // Half a laptop screen: every view still lays out (screenshots to look at).
+    await page.setViewportSize({ width: 640, height: 800 });
+    for (const [name, p, ready] of [
+      ['status', '/status', 'tr[data-child=queue]'],
+      ['buckets', '/buckets', 'tr[data-bucket]'],
+      ['settings', '/settings', '[data-testid=category-table]'],
+      ['query', '/query', 'textarea'],
+    ] as const) {
+      await goto(p);
+      await page.waitForSelector(ready);
+      await shot(`${name}-narrow-light`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('a page from another loopback port can neither read data nor use the control endpoint', async () => {

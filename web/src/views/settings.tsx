@@ -143,7 +143,7 @@ function CategoryEditor() {
                 <td>
                   <select aria-label="Rule type" value={r.type} onChange={(e) => update(r.key, { type: e.currentTarget.value as Row['type'] })}>
                     <option value="regex">Regex</option>
-                    <option value="none">None (parent only)</option>
+                    <option value="none">None</option>
                   </select>
                 </td>
                 <td>

@@ -15,6 +15,13 @@ export function explainProbe(reason: string): string {
   return reason;
 }
 
+/** Watchers whose probe is unavailable, grouped by reason (both usually share one). */
+function unavailable(watchers: ChildStatus[]): [string, string[]][] {
+  const by = new Map<string, string[]>();
+  for (const w of watchers) if (typeof w.info.unavailable === 'string') by.set(w.info.unavailable, [...(by.get(w.info.unavailable) ?? []), w.name]);
+  return [...by];
+}
+
 const WHAT: Record<string, string> = {
   bus: 'message bus (nats-server): carries heartbeats from watchers',
   storage: 'database writer',
@@ -91,13 +98,11 @@ export function StatusView() {
               The built-in watchers are off (config <code>watchers.enabled</code>); only data sent by other watchers over the REST API or the bus is recorded.
             </div>
           )}
-          {watchers
-            .filter((w) => typeof w.info.unavailable === 'string')
-            .map((w) => (
-              <div class="warn" role="status" key={w.name}>
-                <b>{w.name}: unavailable.</b> {explainProbe(String(w.info.unavailable))}
-              </div>
-            ))}
+          {unavailable(watchers).map(([reason, names]) => (
+            <div class="warn" role="status" key={reason}>
+              <b>{names.join(', ')}: unavailable.</b> {explainProbe(reason)}
+            </div>
+          ))}
           <section class="card table-wrap">
             <h3>Supervised parts</h3>
             <table data-testid="children">
