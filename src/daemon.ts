@@ -16,7 +16,9 @@ import { removeRuntime, writeRuntime } from './datadir/runtime.js';
 import { bearerMatches } from './http/gate.js';
 import { httpChild } from './http/child.js';
 import { createControlHandler, type ControlHandler, type ControlTarget } from './http/control/index.js';
+import { controlSessions } from './http/control/session.js';
 import { listenControlSocket, type ControlSocket } from './http/control/socket.js';
+import { BUILTIN_UI_DIR, staticHandler } from './http/ui/static.js';
 import type { Logger } from './log.js';
 import { StartupError } from './model/errors.js';
 import { loadFfi } from './platform/ffi.js';
@@ -136,6 +138,7 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
         makeQuery: () =>
           createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(d.read()) }),
         logFile: paths.logFile,
+        ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
         control: d.control,
         onListen: d.onListen,
       }),
@@ -239,7 +242,7 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
       pause,
       read,
       deviceId: claim.deviceId,
-      control: createControlHandler(target, (req) => bearerMatches(req.headers.authorization, claim.token), log),
+      control: createControlHandler(target, (req) => bearerMatches(req.headers.authorization, claim.token), log, controlSessions()),
       onListen: (port) => {
         httpPort = port;
         runtime(port);

@@ -76,6 +76,9 @@ export function configSchema(testing: boolean) {
         .describe('drop or redact events whose data field matches, before they are stored (see below)'),
       keep_incognito: z.boolean().default(false).describe('keep browser events marked `incognito: true`'),
     }),
+    ui: section({
+      static_dir: z.string().min(1).nullable().default(null).describe("serve this folder at `/` instead of the built-in web UI (e.g. a build of ActivityWatch's web UI)"),
+    }),
   });
 }
 

@@ -71,3 +71,14 @@ export function bearerMatches(authorization: string | undefined, key: string): b
 }
 
 export const API_KEY_MESSAGE = "Missing or invalid API key. Set 'Authorization: Bearer <key>' header.";
+
+/**
+ * Is this a request from a page the daemon itself served? Its Origin is exactly `http://` + its Host,
+ * and that Host is loopback — a page on any other port or name (DNS rebinding included) is not.
+ */
+export function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  const host = req.headers.host;
+  if (origin === undefined || host === undefined || !hostAllowed(host)) return false;
+  return origin.toLowerCase() === `http://${host.toLowerCase()}`;
+}

@@ -14,9 +14,11 @@ import {
   hostAllowed,
   hostCheckActive,
   needsApiKey,
+  sameOrigin,
   type CorsPolicy,
 } from './gate.js';
 import { sendEmpty, sendError, sendMessage } from './respond.js';
+import type { StaticHandler } from './ui/static.js';
 
 export type ControlHandler = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => Promise<boolean>;
 
@@ -38,6 +40,8 @@ export interface HttpServerOptions {
   control?: ControlHandler;
   /** The daemon's JSON log file, served newest first at GET /api/0/log. */
   logFile?: string;
+  /** Serves every path outside /api/ (the web UI); without it those paths are 404. */
+  ui?: StaticHandler;
   log: Logger;
 }
 
@@ -102,10 +106,12 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     }
     const isControl = segs !== null && segs[0] === 'api' && segs[1] === 'control';
 
-    // 1. CORS. Requests without Origin (curl, native clients) pass; the control API never allows one.
+    // 1. CORS. Requests without Origin (curl, native clients) pass; the control API allows only the
+    // daemon's own origin (its web UI), and never with CORS headers.
     const origin = req.headers.origin;
-    if (origin !== undefined) {
-      if (isControl) return sendMessage(res, 403, 'cross-origin requests are not allowed on the control API');
+    if (origin !== undefined && isControl) {
+      if (!sameOrigin(req)) return sendMessage(res, 403, 'cross-origin requests are not allowed on the control API');
+    } else if (origin !== undefined) {
       if (!policy.allowed(origin)) return sendMessage(res, 403, `origin '${origin}' is not allowed`);
       for (const [k, v] of Object.entries(corsHeaders(req, origin))) res.setHeader(k, v as string);
     }
@@ -124,6 +130,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       if (opts.control && (await opts.control(req, res, path))) return;
       throw noRoute(method, path);
     }
+    if (segs![0] !== 'api' && opts.ui && (await opts.ui(req, res, segs!))) return;
     if (segs![0] !== 'api' || segs![1] !== '0') throw noRoute(method, path);
     const m = method === 'HEAD' ? 'GET' : method;
     const handler = route(m, segs!.slice(2));

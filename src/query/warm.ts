@@ -1,6 +1,4 @@
-import { activityQuery } from './webui.js';
-
-const BROWSERS = ['firefox', 'chrome', 'edge', 'arc'];
+import { activityQuery, browserBucketsOf } from './webui.js';
 
 /**
  * The request a query service runs once per worker at start: the web UI's activity query for the
@@ -16,11 +14,7 @@ export function warmUpRequest(buckets: { id: string; type: string; hostname: str
     const win = mine.find((b) => b.type === 'currentwindow' && !b.id.startsWith('aw-watcher-android'));
     const afk = mine.find((b) => b.type === 'afkstatus');
     if (!win || !afk) continue;
-    const browserBuckets: Record<string, string> = {};
-    for (const b of buckets.filter((x) => x.type === 'web.tab.current')) {
-      const name = BROWSERS.find((n) => b.id.toLowerCase().includes(n));
-      if (name && !browserBuckets[name]) browserBuckets[name] = b.id;
-    }
+    const browserBuckets = browserBucketsOf(buckets);
     // Each host's program ends in RETURN; keep its statements but rename RETURN so one request holds all.
     query.push(...activityQuery({ windowBucket: win.id, afkBucket: afk.id, browserBuckets }).map((s) => s.replace(/\bRETURN\s*=/, `r_${covered.size} =`)));
     covered.add(win.id).add(afk.id);

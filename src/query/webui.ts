@@ -1,13 +1,14 @@
 /**
- * The ActivityWatch web UI's activity-view query, built the way the
- * UI builds it. Used by the benchmark and the end-to-end tests; also a reference for what the
- * engine must handle.
+ * The web UI's activity-view query (ActivityWatch's canonical events and activity summary), built the
+ * way that UI builds it. Used by Sundial's own web UI (web/), the warm-up, the benchmark and the
+ * end-to-end tests; also a reference for what the engine must handle. Plain TypeScript with no
+ * imports, so the browser bundle can use it too.
  */
 
 export type CategoryRule = [string[], { type: 'regex' | 'none'; regex?: string; ignore_case?: boolean }];
 
 /** The UI's built-in default categories. */
-const DEFAULT_CATEGORIES: CategoryRule[] = [
+export const DEFAULT_CATEGORIES: CategoryRule[] = [
   [['Work'], { type: 'regex', regex: 'Google Docs|libreoffice|ReText' }],
   [['Work', 'Programming'], { type: 'regex', regex: 'GitHub|Stack Overflow|BitBucket|Gitlab|vim|Spyder|kate|Ghidra|Scite' }],
   [['Work', 'Programming', 'ActivityWatch'], { type: 'regex', regex: 'ActivityWatch|aw-', ignore_case: true }],
@@ -33,6 +34,19 @@ const BROWSER_APPS: Record<string, { names: string[]; regex: string }> = {
   arc: { names: [], regex: '(?i)^arc(\\.exe)?$' },
 };
 
+/** Browser names whose buckets the activity query knows, matched as substrings of bucket ids. */
+export const BROWSERS = ['firefox', 'chrome', 'edge', 'arc'];
+
+/** browser name → the first `web.tab.current` bucket whose id names it. */
+export function browserBucketsOf(buckets: { id: string; type: string }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const b of buckets.filter((x) => x.type === 'web.tab.current')) {
+    const name = BROWSERS.find((n) => b.id.toLowerCase().includes(n));
+    if (name && !out[name]) out[name] = b.id;
+  }
+  return out;
+}
+
 /** JSON text as the UI embeds it: doubled backslashes collapsed back to one. */
 const embedCategories = (cats: CategoryRule[]): string => JSON.stringify(cats).replaceAll('\\\\', '\\');
 
@@ -46,8 +60,12 @@ export interface ActivityQueryOptions {
   includeAudible?: boolean;
 }
 
-/** The statements of the full desktop activity query, split at `;` like the UI sends them. */
-export function activityQuery(o: ActivityQueryOptions): string[] {
+/**
+ * The canonical events fragment: AFK-filtered window events with browser
+ * time only while the browser window is focused, audible tabs counting as active; leaves `events`
+ * (categorised), `not_afk` and `browser_events` defined.
+ */
+export function canonicalEvents(o: ActivityQueryOptions): string[] {
   const s = (id: string): string => JSON.stringify(id);
   const q: string[] = [
     `events = flood(query_bucket(${s(o.windowBucket)}));`,
@@ -70,9 +88,27 @@ export function activityQuery(o: ActivityQueryOptions): string[] {
     q.push(`audible_events = filter_keyvals(browser_events, "audible", [true]);`, `not_afk = period_union(not_afk, audible_events);`);
   }
   if (o.filterAfk ?? true) q.push(`events = filter_period_intersect(events, not_afk);`);
+  q.push(`events = categorize(events, ${embedCategories(o.categories ?? DEFAULT_CATEGORIES)});`);
+  return q;
+}
+
+/**
+ * Time per category and active time of one period, for the charts over sub-periods (hours of a
+ * day, days of a month): sent with many timeperiods in one request.
+ */
+export function categoryTimeQuery(o: ActivityQueryOptions): string[] {
+  return [
+    ...canonicalEvents(o),
+    `cat_events = sort_by_duration(merge_events_by_keys(events, ["$category"]));`,
+    `RETURN = {"cat_events": cat_events, "duration": sum_durations(events)};`,
+  ];
+}
+
+/** The statements of the full desktop activity query, split at `;` like the UI sends them. */
+export function activityQuery(o: ActivityQueryOptions): string[] {
+  const q = canonicalEvents(o);
   q.push(
     `stopwatch_events = [];`,
-    `events = categorize(events, ${embedCategories(o.categories ?? DEFAULT_CATEGORIES)});`,
     `title_events = sort_by_duration(merge_events_by_keys(events, ["app", "title"]));`,
     `app_events = sort_by_duration(merge_events_by_keys(title_events, ["app"]));`,
     `cat_events = sort_by_duration(merge_events_by_keys(events, ["$category"]));`,

@@ -56,12 +56,19 @@ describe('CORS, Host header, content types, slashes (loopback, no api key)', () 
     expect((await h.req('OPTIONS', '/whatever/path')).status).toBe(200);
   });
 
-  it('never allows CORS on the control API, even for allowed origins', async () => {
-    const r = await withOrigin(`http://127.0.0.1:${h.port}`, 'GET', '/api/control/status');
-    expect(r.status).toBe(403);
-    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+  it('never allows CORS on the control API, even for allowed origins; only the exact own origin passes', async () => {
+    // Host is 127.0.0.1:<port>: localhost:<port> is an allowed CORS origin, but not this page's origin.
+    for (const o of [`http://localhost:${h.port}`, 'https://allowed.example', 'moz-extension://x', `http://127.0.0.1:${h.port + 1}`]) {
+      const r = await withOrigin(o, 'GET', '/api/control/status');
+      expect(r.status, o).toBe(403);
+      expect(r.headers['access-control-allow-origin'], o).toBeUndefined();
+    }
     const pre = await withOrigin(`http://127.0.0.1:${h.port}`, 'OPTIONS', '/api/control/stop');
     expect(pre.headers['access-control-allow-origin']).toBeUndefined();
+    // The daemon's own page gets through the gate (no control handler here: 404), still without CORS headers.
+    const own = await withOrigin(`http://127.0.0.1:${h.port}`, 'GET', '/api/control/status');
+    expect(own.status).toBe(404);
+    expect(own.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('checks the Host header when bound to 127.0.0.1', async () => {

@@ -3,6 +3,7 @@ import { Denied, NotFound } from '../../model/errors.js';
 import { readJson } from '../body.js';
 import { sendError, sendJson } from '../respond.js';
 import type { Logger } from '../../log.js';
+import type { ControlSessions } from './session.js';
 
 /** What the control endpoint can see and do; the daemon provides it. */
 export interface ControlTarget {
@@ -28,9 +29,10 @@ const hasBody = (req: IncomingMessage): boolean =>
 /**
  * `/api/control/...`: status and operator actions. Who may call is decided by the transport in
  * `authorized`: the unix socket (reachable by the user alone) lets every request through; the HTTP
- * server asks for the bearer token from the 0600 token file and never grants CORS here.
+ * server asks for the bearer token from the 0600 token file and never grants CORS here. Over HTTP the
+ * daemon's own web page may instead hold a session (`sessions`, see session.ts).
  */
-export function createControlHandler(target: ControlTarget, authorized: (req: IncomingMessage) => boolean, log: Logger): ControlHandler {
+export function createControlHandler(target: ControlTarget, authorized: (req: IncomingMessage) => boolean, log: Logger, sessions?: ControlSessions): ControlHandler {
   async function dispatch(req: IncomingMessage, res: ServerResponse, rest: string[]): Promise<void> {
     if (req.method === 'GET' && rest.length === 1 && rest[0] === 'status') return sendJson(res, 200, target.status(), { 'Cache-Control': 'no-store' });
     if (req.method === 'POST' && rest.length === 3 && rest[0] === 'children') {
@@ -47,7 +49,8 @@ export function createControlHandler(target: ControlTarget, authorized: (req: In
 
   return async (req, res, path) => {
     try {
-      if (!authorized(req)) throw new Denied('control endpoint needs the bearer token from the control-token file');
+      if (sessions && req.method === 'POST' && path === '/api/control/session') return sessions.issue(req, res);
+      if (!authorized(req) && !sessions?.allows(req)) throw new Denied('control endpoint needs the bearer token from the control-token file');
       await dispatch(req, res, path.split('/').filter(Boolean).slice(2));
     } catch (err) {
       sendError(res, err, log);

@@ -1,0 +1,162 @@
+// Web UI benchmark: time from navigation to the Activity view's charts drawn (both ECharts canvases
+// finished), for 1 day and 30 days over ≈100k seeded events, in real headless Chromium against a real
+// daemon. cold = daemon just started (query workers only had their start-up warm-up) and a fresh
+// browser profile; warm (reload) = the same URL loaded again; warm (in app) = back to Activity from
+// another view, as a person switching views does. Also counts query requests per view.
+// Run through `npm run bench:ui` (builds first; imports from dist/).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { chromium } from 'playwright-core';
+import { defaultConfig } from '../dist/config/config.js';
+import { daemonPaths } from '../dist/config/paths.js';
+import { buildDaemon } from '../dist/daemon.js';
+import { silentLogger } from '../dist/log.js';
+import { migrate } from '../dist/storage/schema.js';
+import { createBuckets, DAY_US, fill } from './data.mjs';
+
+const DAYS_SEEDED = 42;
+const WARM_RUNS = 5;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-bench-ui-'));
+const paths = daemonPaths({ dataDir: dir, testing: true });
+
+// Data up to yesterday (UTC days), so "yesterday" is a full day and the last 30 days are all in the past.
+const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) * 1000;
+const lastDay = today - DAY_US;
+const dayStr = (us) => new Date(us / 1000).toISOString().slice(0, 10);
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${x.toFixed(0).padStart(5)} ms`;
+
+async function startDaemon() {
+  const config = defaultConfig(true);
+  config.server.port = 0;
+  config.watchers.enabled = false;
+  const d = await buildDaemon({ config, paths, testing: true, log: silentLogger() });
+  await d.start();
+  return d;
+}
+
+const launch = () =>
+  chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+
+/** Both Activity charts drawn: the later one's time, in ms since the page's navigation started. */
+const drawnAt = (page) =>
+  page
+    .waitForFunction(() => {
+      const c = [...document.querySelectorAll('.chart[data-drawn]')];
+      return c.length >= 2 && Math.max(...c.map((x) => Number(x.dataset.drawn)));
+    }, null, { timeout: 60_000 })
+    .then((h) => h.jsonValue());
+
+/**
+ * Navigates and waits for both Activity charts; returns navigation start → drawn (measured by the page's
+ * own clock, so the automation's overhead is not counted) and the query requests made.
+ */
+async function load(page, url) {
+  let queries = 0;
+  const count = (r) => r.method() === 'POST' && r.url().includes('/api/0/query/') && queries++;
+  page.on('request', count);
+  await page.goto(url);
+  const t = await drawnAt(page);
+  page.off('request', count);
+  return { t, queries };
+}
+
+/** From another view, a click on Activity in the navigation → both charts drawn (page clock). */
+async function inApp(page) {
+  await page.click('nav a:has-text("Timeline")');
+  await page.waitForSelector('[data-testid=timeline], .empty');
+  const clicked = await page.evaluate(() => {
+    const t = performance.now();
+    document.querySelector('nav a').click();
+    return t;
+  });
+  return (await drawnAt(page)) - clicked;
+}
+
+try {
+  const w = new Database(paths.database);
+  w.pragma('journal_mode = WAL');
+  migrate(w);
+  const rows = createBuckets(w, lastDay - 400 * DAY_US);
+  const t0 = performance.now();
+  const total = fill(w, rows, 0, DAYS_SEEDED, lastDay);
+  w.close();
+  console.log(`seeded ${total} events over ${DAYS_SEEDED} days in ${(performance.now() - t0).toFixed(0)} ms`);
+
+  const views = {
+    '1 day': `/?mode=day&from=${dayStr(lastDay)}`,
+    '30 days': `/?mode=custom&from=${dayStr(lastDay - 29 * DAY_US)}&to=${dayStr(lastDay)}`,
+  };
+  const results = {};
+  const browser = await launch();
+  try {
+    for (const [label, url] of Object.entries(views)) {
+      const daemon = await startDaemon();
+      const base = `http://127.0.0.1:${daemon.port}`;
+      try {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        const page = await ctx.newPage();
+        const cold = await load(page, base + url);
+        // Where the cold time went (page clock): the app's own files, the bucket list, the two queries.
+        const timing = await page.evaluate(() => {
+          const r = performance.getEntriesByType('resource');
+          const end = (f) => Math.max(0, ...r.filter(f).map((e) => Math.round(e.responseEnd)));
+          const start = (f) => Math.min(...r.filter(f).map((e) => Math.round(e.startTime)));
+          const q = (e) => e.name.includes('/api/0/query/');
+          return { assets: end((e) => e.name.includes('/assets/')), buckets: end((e) => e.name.includes('/api/0/buckets/')), queriesFrom: start(q), queriesTo: end(q) };
+        });
+        const warm = [];
+        for (let i = 0; i < WARM_RUNS; i++) warm.push((await load(page, base + url)).t);
+        const back = [];
+        for (let i = 0; i < WARM_RUNS; i++) back.push(await inApp(page));
+        results[label] = { cold: cold.t, warm: median(warm), inApp: median(back), queries: cold.queries };
+        console.log(
+          `${label.padEnd(8)} cold: app files loaded at ${timing.assets} ms, buckets at ${timing.buckets} ms, queries ${timing.queriesFrom}–${timing.queriesTo} ms, charts drawn at ${cold.t.toFixed(0)} ms`,
+        );
+        console.log(
+          `${label.padEnd(8)} cold ${ms(cold.t)}   warm (reload) ${ms(median(warm))}   warm (in app) ${ms(median(back))}   [median of ${WARM_RUNS}]   ${cold.queries} query requests`,
+        );
+        if (label === '1 day') {
+          // Query requests of every other view, from a loaded page.
+          const counts = [];
+          for (const [name, p, ready] of [
+            ['Timeline', '/timeline', '.chart[data-drawn], .empty'],
+            ['Buckets', '/buckets', 'tr[data-bucket]'],
+            ['Query (until run)', '/query', 'textarea'],
+            ['Settings', '/settings', '[data-testid=category-table]'],
+            ['Status', '/status', 'tr[data-child]'],
+          ]) {
+            let n = 0;
+            const c = (r) => r.method() === 'POST' && r.url().includes('/api/0/query/') && n++;
+            page.on('request', c);
+            await page.goto(base + p);
+            await page.waitForSelector(ready);
+            await page.waitForTimeout(300);
+            page.off('request', c);
+            counts.push(`${name} ${n}`);
+          }
+          console.log(`query requests per view: Activity ${cold.queries} (any range); ${counts.join(', ')}`);
+        }
+        await ctx.close();
+      } finally {
+        await daemon.stop();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  const goal = (x, limit) => `${x.toFixed(0)} ms ${x <= limit ? 'OK' : 'MISSED'}`;
+  console.log('\ngoals (navigation → Activity charts drawn, ≈100k events):');
+  console.log(`  30 days cold ≤ 1000 ms → ${goal(results['30 days'].cold, 1000)}`);
+  console.log(`  30 days warm ≤  300 ms → reload ${goal(results['30 days'].warm, 300)}; in app ${goal(results['30 days'].inApp, 300)}`);
+  console.log(`  (machine load average now: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores)`);
+  console.log(`  (ActivityWatch's own UI: 26 query requests and 2.7–3.1 s for one day against Sundial)`);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

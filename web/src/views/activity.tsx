@@ -1,0 +1,299 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { activityQuery, browserBucketsOf, categoryTimeQuery } from '../../../src/query/webui';
+import { api, type AwEvent, type Bucket } from '../api';
+import { categoriesOf, queryRules } from '../categories';
+import { Chart, colorOf, type ChartOption } from '../chart';
+import { formatDuration } from '../format';
+import { navigate, rememberActivity } from '../router';
+import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, weekStartOf, type Mode, type Range } from '../range';
+import { hosts, useStore } from '../store';
+import { Empty, ErrorBox, Loading, TopList } from './common';
+
+interface Summary {
+  window: { app_events: AwEvent[]; title_events: AwEvent[]; cat_events: AwEvent[]; active_events: AwEvent[]; duration: number };
+  browser: { domains: AwEvent[]; urls: AwEvent[]; titles: AwEvent[]; duration: number };
+}
+interface Slice {
+  cat_events: AwEvent[];
+  duration: number;
+}
+
+/** The buckets the activity query reads for a host (ActivityWatch's discovery rules). */
+export function activityBuckets(buckets: Bucket[], host: string) {
+  const mine = buckets.filter((b) => (b.hostname || b.data?.hostname) === host);
+  const win = mine.find((b) => b.type === 'currentwindow' && !b.id.startsWith('aw-watcher-android'));
+  const afk = mine.find((b) => b.type === 'afkstatus');
+  let browsers = mine.filter((b) => b.type === 'web.tab.current');
+  if (browsers.length === 0) browsers = buckets.filter((b) => b.type === 'web.tab.current' && b.hostname === 'unknown');
+  return { win, afk, browserBuckets: browserBucketsOf(browsers) };
+}
+
+function rangeFromUrl(sod: number, ws: number): Range {
+  const p = new URLSearchParams(location.search);
+  const mode = (p.get('mode') ?? 'day') as Mode;
+  const today = dayOf(new Date(), sod);
+  const from = p.get('from') ?? today;
+  if (mode === 'custom') return { mode, from, to: p.get('to') ?? from };
+  return rangeAround(mode === 'week' || mode === 'month' ? mode : 'day', from, ws);
+}
+
+function niceInterval(max: number): number {
+  const steps = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600];
+  return steps.find((st) => max / st <= 5) ?? 43200;
+}
+
+const catName = (e: AwEvent): string[] => (Array.isArray(e.data.$category) ? (e.data.$category as string[]) : ['Uncategorized']);
+
+/** Category paths → the nested shape a sunburst draws. */
+function sunburstData(cats: AwEvent[]) {
+  type Node = { name: string; value: number; children: Node[]; itemStyle: { color: string } };
+  const root: Node[] = [];
+  for (const e of cats) {
+    let level = root;
+    const path = catName(e);
+    // Sub-categories wear their top category's colour (lighter by level), so the rings read as one family.
+    path.forEach((part) => {
+      let n = level.find((x) => x.name === part);
+      if (!n) level.push((n = { name: part, value: 0, children: [], itemStyle: { color: colorOf(path[0]!) } }));
+      n.value += e.duration;
+      level = n.children;
+    });
+  }
+  return root;
+}
+
+export function ActivityView() {
+  const s = useStore();
+  const sod = parseStartOfDay(s.settings?.startOfDay ?? '04:00');
+  const ws = weekStartOf(s.settings?.startOfWeek);
+  const [range, setRange] = useState<Range>(() => rangeFromUrl(sod, ws));
+  useEffect(() => rememberActivity(location.pathname + location.search), []);
+  const hostList = useMemo(() => hosts(s.buckets ?? [], s.info?.hostname), [s.buckets, s.info]);
+  const [host, setHost] = useState<string | null>(null);
+  const h = host ?? hostList[0] ?? null;
+  const [data, setData] = useState<{ summary: Summary; slices: Slice[]; key: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const rules = useMemo(() => queryRules(categoriesOf(s.settings)), [s.settings]);
+  const found = useMemo(() => (h && s.buckets ? activityBuckets(s.buckets, h) : null), [s.buckets, h]);
+  const sl = useMemo(() => slices(range, sod), [range, sod]);
+
+  const go = (r: Range) => {
+    // A custom range typed backwards is the same range.
+    if (r.from > r.to) r = { ...r, from: r.to, to: r.from };
+    setRange(r);
+    const p = new URLSearchParams({ mode: r.mode, from: r.from });
+    if (r.mode === 'custom') p.set('to', r.to);
+    history.replaceState(null, '', `/?${p}`);
+    rememberActivity(`/?${p}`);
+  };
+
+  const key = JSON.stringify([range, sod, h, rules, found?.win?.id]);
+  useEffect(() => {
+    if (!found?.win || !found.afk) return;
+    let stale = false;
+    setError(null);
+    const o = { windowBucket: found.win.id, afkBucket: found.afk.id, browserBuckets: found.browserBuckets, categories: rules };
+    const b = bounds(range, sod);
+    // Two requests for the whole view: the summary of the range, and the time per category of each bar.
+    Promise.all([api.query<Summary>([period(b.start, b.end)], activityQuery(o)), api.query<Slice>(sl.map((x) => period(x.start, x.end)), categoryTimeQuery(o))])
+      .then(([[summary], slicesData]) => !stale && setData({ summary: summary!, slices: slicesData, key }))
+      .catch((e: Error) => !stale && setError(e.message));
+    return () => void (stale = true);
+  }, [key]);
+
+  const controls = (
+    <div class="toolbar" role="toolbar" aria-label="Range">
+      <div class="seg">
+        {(['day', 'week', 'month'] as const).map((m) => (
+          <button key={m} aria-pressed={range.mode === m} onClick={() => go(rangeAround(m, range.from, ws))}>
+            {m[0]!.toUpperCase() + m.slice(1)}
+          </button>
+        ))}
+        <button aria-pressed={range.mode === 'custom'} onClick={() => go({ ...range, mode: 'custom' })}>
+          Custom
+        </button>
+      </div>
+      <button aria-label="Previous" onClick={() => go(shift(range, -1, ws))}>
+        ‹
+      </button>
+      <button onClick={() => go(range.mode === 'custom' ? { mode: 'day', from: dayOf(new Date(), sod), to: dayOf(new Date(), sod) } : rangeAround(range.mode, dayOf(new Date(), sod), ws))}>Today</button>
+      <button aria-label="Next" onClick={() => go(shift(range, 1, ws))}>
+        ›
+      </button>
+      {range.mode === 'custom' ? (
+        <>
+          <label>
+            From <input type="date" value={range.from} onChange={(e) => go({ ...range, from: e.currentTarget.value })} />
+          </label>
+          <label>
+            to <input type="date" value={range.to} onChange={(e) => go({ ...range, to: e.currentTarget.value })} />
+          </label>
+        </>
+      ) : (
+        <input type="date" aria-label="Date" value={range.from} onChange={(e) => e.currentTarget.value && go(rangeAround(range.mode as 'day', e.currentTarget.value, ws))} />
+      )}
+      <h2 class="range-title">{describe(range)}</h2>
+      {hostList.length > 1 && (
+        <label>
+          Host{' '}
+          <select value={h ?? ''} onChange={(e) => setHost(e.currentTarget.value)}>
+            {hostList.map((x) => (
+              <option key={x}>{x}</option>
+            ))}
+          </select>
+        </label>
+      )}
+    </div>
+  );
+
+  if (s.buckets === null) return <Loading />;
+  if (s.bucketsError) return <ErrorBox error={s.bucketsError} />;
+  if (!found?.win || !found.afk) {
+    return (
+      <div class="view">
+        {controls}
+        <Empty>
+          No window and AFK data yet{h ? ` for ${h}` : ''} — is a watcher running? See <a href="/status" onClick={(e) => (e.preventDefault(), navigate('/status'))}>Status</a>. Data imported from ActivityWatch shows up under{' '}
+          <a href="/buckets" onClick={(e) => (e.preventDefault(), navigate('/buckets'))}>Buckets</a>.
+        </Empty>
+      </div>
+    );
+  }
+  return (
+    <div class="view">
+      {controls}
+      <ErrorBox error={error} />
+      {!data && !error && <Loading />}
+      {data && <ActivityBody summary={data.summary} slices={data.slices} labels={sl.map((x) => x.label)} stale={data.key !== key} />}
+    </div>
+  );
+}
+
+function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string[]; stale: boolean }) {
+  const { window: w, browser } = props.summary;
+  const active = w.duration;
+  const tops = useMemo(() => {
+    const names = new Set<string>();
+    props.slices.forEach((x) => x.cat_events.forEach((e) => names.add(catName(e)[0]!)));
+    return [...names].sort();
+  }, [props.slices]);
+  const barOption = useMemo<ChartOption>(
+    () => ({
+      grid: { left: 56, right: 12, top: 28, bottom: 28 },
+      legend: { top: 0, type: 'scroll' },
+      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatDuration(Number(v)) },
+      xAxis: { type: 'category', data: props.labels },
+      // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
+      yAxis: {
+        type: 'value',
+        interval: niceInterval(Math.max(0, ...props.slices.map((x) => x.duration))),
+        // An hour holds at most an hour.
+        max: props.labels.length === 24 ? 3600 : undefined,
+        axisLabel: { formatter: (v: number) => formatDuration(v) },
+      },
+      series: tops.map((t) => ({
+        name: t,
+        type: 'bar',
+        stack: 'time',
+        itemStyle: { color: colorOf(t) },
+        data: props.slices.map((x) => x.cat_events.filter((e) => catName(e)[0] === t).reduce((a, e) => a + e.duration, 0)),
+      })),
+    }),
+    [props.slices, props.labels, tops],
+  );
+  const sunOption = useMemo<ChartOption>(
+    () => ({
+      tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${formatDuration(p.value)}` },
+      series: [
+        {
+          type: 'sunburst',
+          radius: ['12%', '95%'],
+          data: sunburstData(w.cat_events),
+          label: { minAngle: 18, overflow: 'truncate', width: 80, color: '#fff', textBorderWidth: 0 },
+          itemStyle: { borderWidth: 1 },
+          levels: [{}, { itemStyle: { opacity: 1 } }, { itemStyle: { opacity: 0.72 } }, { itemStyle: { opacity: 0.5 } }],
+          // The series' own default animation is a full second.
+          animationDuration: 200,
+          animationDurationUpdate: 200,
+        },
+      ],
+    }),
+    [w.cat_events],
+  );
+  const noData = active === 0;
+  return (
+    <div class={props.stale ? 'stale' : ''}>
+      <div class="cards">
+        <div class="card stat" data-testid="active-time">
+          <span class="stat-label">Active time</span>
+          <span class="stat-value">{formatDuration(active)}</span>
+        </div>
+        <div class="card stat" data-testid="browser-time">
+          <span class="stat-label">In the browser</span>
+          <span class="stat-value">{formatDuration(browser.duration)}</span>
+        </div>
+        <div class="card stat" data-testid="top-category">
+          <span class="stat-label">Top category</span>
+          <span class="stat-value">{w.cat_events[0] ? catName(w.cat_events[0]).join(' › ') : '—'}</span>
+        </div>
+      </div>
+      {noData ? (
+        <Empty>No activity recorded in this range. Pick another day, or check on the Status page that the watchers are running.</Empty>
+      ) : (
+        <div class="grid2">
+          <section class="card" data-testid="time-chart">
+            <h3>{props.labels.length === 24 ? 'By hour' : 'By day'}</h3>
+            <Chart option={barOption} height={260} label="Active time per period by category" />
+            <table class="visually-hidden" data-testid="time-table">
+              <caption>Active time {props.labels.length === 24 ? 'per hour' : 'per day'}</caption>
+              <tbody>
+                {props.labels.map((l, i) => (
+                  <tr key={l}>
+                    <th>{l}</th>
+                    <td>{formatDuration(props.slices[i]?.duration ?? 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          <section class="card" data-testid="category-chart">
+            <h3>Categories</h3>
+            <Chart option={sunOption} height={260} label="Time per category" />
+          </section>
+        </div>
+      )}
+      <div class="grid2">
+        <TopList
+          testid="top-categories"
+          title="Categories"
+          empty="Nothing categorised in this range."
+          rows={w.cat_events.slice(0, 15).map((e) => ({ key: catName(e).join('>'), label: catName(e).join(' › '), seconds: e.duration, color: colorOf(catName(e)[0]!) }))}
+        />
+        <TopList
+          testid="top-apps"
+          title="Applications"
+          empty="No application time in this range."
+          rows={w.app_events.slice(0, 15).map((e) => ({ key: String(e.data.app), label: String(e.data.app), seconds: e.duration, color: colorOf(String(e.data.app)) }))}
+        />
+        <TopList
+          testid="top-titles"
+          title="Window titles"
+          empty="No window titles in this range."
+          rows={w.title_events.slice(0, 15).map((e, i) => ({ key: `${i}`, label: String(e.data.title), sub: String(e.data.app), seconds: e.duration }))}
+        />
+        <TopList
+          testid="top-domains"
+          title="Browser domains"
+          empty="No browser time: install the ActivityWatch browser extension (aw-watcher-web) and point it at this daemon."
+          rows={browser.domains.slice(0, 15).map((e) => ({ key: String(e.data.$domain), label: String(e.data.$domain || '(no domain)'), seconds: e.duration }))}
+        />
+        <TopList
+          testid="top-urls"
+          title="URLs"
+          empty="No browser URLs in this range."
+          rows={browser.urls.slice(0, 15).map((e) => ({ key: String(e.data.url), label: String(e.data.url), seconds: e.duration }))}
+        />
+      </div>
+    </div>
+  );
+}
