@@ -8,9 +8,9 @@ import { createWriterPort } from './actors/storage-writer/port.js';
 import { writePrivate, type BusCredentials } from './bus/credentials.js';
 import { createBusLink, type BusLink } from './bus/link.js';
 import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
-import { busSink } from './bus/sink.js';
 import { SUBJECTS } from './bus/subjects.js';
-import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
+import { afkWatcherChild, outboxChild, pluginSink, windowWatcherChild } from './actors/watchers/index.js';
+import { connectPlugin, type PluginClient } from './plugin/client.js';
 import { openProbe } from './platform/index.js';
 import { loadFfi } from './platform/ffi.js';
 import { createQueryService } from './query/service.js';
@@ -156,13 +156,14 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     }),
   );
   // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
-  let watcherLink: BusLink | null = null;
+  let watcherClient: PluginClient | null = null;
   if (config.watchers.enabled) {
-    watcherLink = createBusLink(bus, { name: 'sundial-watchers', log });
-    const sink = busSink(watcherLink);
+    watcherClient = await connectPlugin({ name: 'sundial-watchers', dataDir: paths.dataDir, testing, bus, log });
+    const sink = pluginSink(watcherClient);
     const probeFactory = () => openProbe({ log });
     const w = config.watchers;
     children.push(
+      outboxChild(watcherClient),
       afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
@@ -221,7 +222,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     async stop() {
       await link?.close();
       await supervisor.stop();
-      await watcherLink?.close();
+      await watcherClient?.close({ flushMs: 0 });
       reader?.db.close();
       // The last connection to close folds the WAL back into the database file (readers cannot).
       openWritable(paths.database).close();

@@ -18,7 +18,14 @@ export interface BusLink {
   close(): Promise<void>;
 }
 
-export function createBusLink(creds: BusCredentials, opts: { name: string; log: Logger; signal?: AbortSignal }): BusLink {
+/**
+ * `creds` may be a function: it is asked again at each connection attempt, so a plugin started
+ * before the daemon finds the bus once the daemon has written its credentials file.
+ */
+export function createBusLink(
+  creds: BusCredentials | (() => BusCredentials),
+  opts: { name: string; log: Logger; signal?: AbortSignal; timeout?: number },
+): BusLink {
   let nc: NatsConnection | null = null;
   let connecting: Promise<NatsConnection> | null = null;
   let closed = false;
@@ -29,10 +36,12 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
     for (;;) {
       if (closed || opts.signal?.aborted) throw new Error('bus link closed');
       try {
+        const cur = typeof creds === 'function' ? creds() : creds;
         const c = await connect({
-          servers: creds.url,
-          user: creds.user,
-          pass: creds.pass,
+          servers: cur.url,
+          user: cur.user,
+          pass: cur.pass,
+          ...(opts.timeout ? { timeout: opts.timeout } : {}),
           name: opts.name,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 100,
@@ -81,7 +90,7 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
           try {
             data = JSON.parse(Buffer.from(msg.data).toString('utf8'));
           } catch {
-            return respond({ ok: false, error: 'payload is not valid JSON' });
+            return respond({ ok: false, error: 'payload is not valid JSON', status: 400 });
           }
           onMessage(data, respond);
         },

@@ -65,13 +65,13 @@ export function heartbeatQueueChild(opts: HeartbeatQueueChildOptions): ChildSpec
                 item = parseItem(kind, raw);
               } catch (err) {
                 ctx.log.warn({ subject, err: (err as Error).message }, 'invalid bus message');
-                return respond({ ok: false, error: (err as Error).message });
+                return respond({ ok: false, error: (err as Error).message, status: 400 });
               }
               queue.accept(item).then(
                 (seq) => respond({ ok: true, seq }),
                 (err: unknown) => {
                   if (!(err instanceof InputError)) ctx.log.error({ err }, 'could not queue a write');
-                  respond({ ok: false, error: (err as Error).message });
+                  respond({ ok: false, error: (err as Error).message, status: err instanceof InputError ? err.status : 503 });
                 },
               );
             }),

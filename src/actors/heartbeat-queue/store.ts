@@ -24,6 +24,8 @@ export interface QueueStore {
   close(): void;
 }
 
+export const KEY_RETENTION_MS = 90 * 86_400_000;
+
 export function openQueueStore(file: string, minSeq: number): QueueStore {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
@@ -32,6 +34,11 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE IF NOT EXISTS items (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, received INTEGER NOT NULL)`);
+  // Idempotency keys of inserts taken, written in the same transaction as the item: a producer
+  // that re-sends an insert (its reply was lost) gets the first one's seq and nothing is queued
+  // twice. Kept KEY_RETENTION_MS, far longer than any producer waits before re-sending.
+  db.exec('CREATE TABLE IF NOT EXISTS insert_keys (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, received INTEGER NOT NULL) WITHOUT ROWID');
+  db.prepare('DELETE FROM insert_keys WHERE received < ?').run(Date.now() - KEY_RETENTION_MS);
   // Sequence numbers must keep rising past what the storage writer has applied, even if this
   // file was lost: the writer skips any seq it has seen.
   const max = (db.prepare('SELECT max(seq) AS m FROM items').get() as { m: number | null }).m ?? 0;
@@ -40,6 +47,8 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
     db.prepare("INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('items', ?)").run(minSeq);
   }
   const insert = db.prepare('INSERT INTO items (body, received) VALUES (?, ?)');
+  const keySeq = db.prepare('SELECT seq FROM insert_keys WHERE key = ?').pluck();
+  const insertKey = db.prepare('INSERT INTO insert_keys (key, seq, received) VALUES (?, ?, ?)');
   const peek = db.prepare('SELECT seq, body FROM items ORDER BY seq LIMIT ?');
   const remove = db.prepare('DELETE FROM items WHERE seq <= ?');
   let depth = (db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n;
@@ -48,7 +57,19 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
   let scheduled = false;
   const appendAll = db.transaction((batch: typeof pending) => {
     const now = Date.now();
-    return batch.map((p) => Number(insert.run(JSON.stringify(p.item), now).lastInsertRowid));
+    let added = 0;
+    const seqs = batch.map((p) => {
+      const key = p.item.kind === 'insertEvents' ? p.item.key : undefined;
+      if (key !== undefined) {
+        const taken = keySeq.get(key) as number | undefined;
+        if (taken !== undefined) return taken;
+      }
+      const seq = Number(insert.run(JSON.stringify(p.item), now).lastInsertRowid);
+      if (key !== undefined) insertKey.run(key, seq, now);
+      added++;
+      return seq;
+    });
+    return { seqs, added };
   });
   const flush = () => {
     scheduled = false;
@@ -56,8 +77,8 @@ export function openQueueStore(file: string, minSeq: number): QueueStore {
     pending = [];
     if (batch.length === 0) return;
     try {
-      const seqs = appendAll(batch);
-      depth += batch.length;
+      const { seqs, added } = appendAll(batch);
+      depth += added;
       batch.forEach((p, i) => p.resolve(seqs[i]!));
     } catch (err) {
       batch.forEach((p) => p.reject(err));

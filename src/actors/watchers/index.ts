@@ -12,3 +12,4 @@ export {
   type WindowWatcherOptions,
 } from './window.js';
 export { systemClock, type Clock, type WatcherSink } from './runner.js';
+export { pluginSink, outboxChild } from './sink.js';
