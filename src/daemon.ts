@@ -11,6 +11,7 @@ import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server
 import { SUBJECTS } from './bus/subjects.js';
 import { afkWatcherChild, outboxChild, pluginSink, windowWatcherChild } from './actors/watchers/index.js';
 import { connectPlugin, type PluginClient } from './plugin/client.js';
+import { pluginChildren } from './plugin-host/children.js';
 import { openProbe } from './platform/index.js';
 import { loadFfi } from './platform/ffi.js';
 import { createQueryService } from './query/service.js';
@@ -168,6 +169,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
   }
+  children.push(...pluginChildren(config, { bus, dataDir: paths.dataDir, testing, log, http: () => ({ host: config.server.host, port: httpPort }) }));
   children.push(...(opts.extraChildren ?? []));
 
   const supervisor = createSupervisor({ children, log, ...opts.restart });

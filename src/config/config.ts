@@ -5,6 +5,17 @@ import { isPlainObject } from '../model/event.js';
  * The config file (JSON). Every key is optional; what is absent takes the embedded default.
  * Documented in docs/config.md.
  */
+/** An external watcher or plugin the daemon runs as a supervised child process (docs/plugins.md). */
+export interface PluginConfig {
+  name: string;
+  /** Executable (looked up on PATH); may be left out for a plugin shipped with Sundial ("media"). */
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Default true. */
+  enabled?: boolean;
+}
+
 export interface Config {
   server: {
     host: string;
@@ -27,7 +38,7 @@ export interface Config {
   query: { timeout_ms: number; threads: number };
   watchers: {
     enabled: boolean;
-    afk: { poll_time: number; timeout: number };
+    afk: { poll_time: number; timeout: number; media_counts_as_active: boolean };
     window: { poll_time: number; exclude_title: boolean; exclude_titles: string[] };
   };
   privacy: {
@@ -35,6 +46,9 @@ export interface Config {
     rules: { field: string; pattern: string; action: 'drop' | 'redact'; buckets?: string; ignoreCase?: boolean }[];
     keep_incognito: boolean;
   };
+  plugins: PluginConfig[];
+  /** Also run every `aw-watcher-*` and `sundial-watcher-*` executable found on PATH. */
+  plugins_discover: boolean;
 }
 
 export function defaultConfig(testing: boolean): Config {
@@ -45,10 +59,12 @@ export function defaultConfig(testing: boolean): Config {
     query: { timeout_ms: 30_000, threads: 2 },
     watchers: {
       enabled: true,
-      afk: testing ? { poll_time: 1, timeout: 20 } : { poll_time: 5, timeout: 180 },
+      afk: testing ? { poll_time: 1, timeout: 20, media_counts_as_active: true } : { poll_time: 5, timeout: 180, media_counts_as_active: true },
       window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
     },
     privacy: { rules: [], keep_incognito: false },
+    plugins: [],
+    plugins_discover: false,
   };
 }
 

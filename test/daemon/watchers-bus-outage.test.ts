@@ -23,7 +23,7 @@ beforeAll(async () => {
     (c) => {
       c.watchers.enabled = true;
       c.watchers.window.poll_time = POLL_S;
-      c.watchers.afk = { poll_time: 1, timeout: 60 };
+      Object.assign(c.watchers.afk, { poll_time: 1, timeout: 60 });
     },
     { restart: { intensity: { maxRestarts: 20, withinMs: 60_000 }, backoff: { initialMs: 100, maxMs: 1_000, jitter: 0.1 } } },
   );
