@@ -9,7 +9,8 @@ import { writePrivate, type BusCredentials } from './bus/credentials.js';
 import { createBusLink, type BusLink } from './bus/link.js';
 import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
 import { SUBJECTS } from './bus/subjects.js';
-import { afkWatcherChild, outboxChild, pluginSink, windowWatcherChild } from './actors/watchers/index.js';
+import { afkWatcherChild, mediaPlaying, outboxChild, pluginSink, windowWatcherChild } from './actors/watchers/index.js';
+import { nowMicros } from './model/time.js';
 import { connectPlugin, type PluginClient } from './plugin/client.js';
 import { pluginChildren } from './plugin-host/children.js';
 import { openProbe } from './platform/index.js';
@@ -165,7 +166,10 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
     const w = config.watchers;
     children.push(
       outboxChild(watcherClient),
-      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
+      afkWatcherChild({
+        probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000,
+        mediaPlaying: w.afk.media_counts_as_active ? () => mediaPlaying(read(), nowMicros()) : undefined,
+      }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
   }

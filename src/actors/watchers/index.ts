@@ -13,3 +13,4 @@ export {
 } from './window.js';
 export { systemClock, type Clock, type WatcherSink } from './runner.js';
 export { pluginSink, outboxChild } from './sink.js';
+export { mediaPlaying, MEDIA_TYPE } from './media-active.js';
