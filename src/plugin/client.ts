@@ -90,6 +90,8 @@ export interface PluginClient {
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** Disconnected this long, the credentials are read again in case the bus moved. */
+const MOVED_AFTER_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Where the bus is: explicit credentials, the daemon's environment, or the credentials file. */
@@ -135,7 +137,40 @@ export async function connectPlugin(opts: PluginOptions): Promise<PluginClient> 
   const outboxFile = opts.outboxFile ?? path.join(dataDir, testing ? 'plugins-testing' : 'plugins', `${opts.name}.outbox.db`);
   const outbox = openOutbox(outboxFile, opts.maxQueued ?? 100_000);
   const timeoutMs = opts.requestTimeoutMs ?? 5_000;
-  const link = createBusLink(locateBus({ ...opts, testing }), { name: opts.name, log, timeout: timeoutMs });
+  const locate = locateBus({ ...opts, testing });
+  const newLink = () => {
+    const l = createBusLink(() => {
+      const c = locate();
+      linkUrl = c.url;
+      return c;
+    }, { name: opts.name, log, timeout: timeoutMs });
+    return l;
+  };
+  let linkUrl: string | null = null;
+  let link = newLink();
+  let downSince: number | null = null;
+  /**
+   * The client reconnects to the address it first found; if the daemon came back elsewhere (its
+   * port was taken meanwhile and it chose a new one), start over with the new credentials.
+   */
+  const followMovedBus = async (): Promise<void> => {
+    if (link.connected || linkUrl === null) return void (downSince = null);
+    downSince ??= Date.now();
+    if (Date.now() - downSince < MOVED_AFTER_MS) return;
+    let url: string;
+    try {
+      url = locate().url;
+    } catch {
+      return;
+    }
+    if (url === linkUrl) return;
+    log.info({ from: linkUrl, to: url }, 'the bus moved; reconnecting');
+    const old = link;
+    link = newLink();
+    linkUrl = null;
+    downSince = null;
+    await old.close().catch(() => undefined);
+  };
   const specs = new Map<string, BucketSpec>();
 
   let closed = false;
@@ -207,6 +242,7 @@ export async function connectPlugin(opts: PluginOptions): Promise<PluginClient> 
       } else {
         // A failed send may still have been taken: merging more into it and re-sending is safe.
         outbox.sending(null);
+        await followMovedBus();
         log.debug({ err: lastError, queued: outbox.depth }, 'daemon not answering; holding writes');
         await pause(backoff);
         backoff = Math.min(backoff * 2, 2_000);

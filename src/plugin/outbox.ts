@@ -64,6 +64,7 @@ export function openOutbox(file: string, maxItems: number): Outbox {
     db.pragma('synchronous = FULL');
     db.exec(`CREATE TABLE IF NOT EXISTS items (
       id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, bucket TEXT NOT NULL, body TEXT NOT NULL, queued INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS items_bucket ON items(bucket, id);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
   } catch (err) {
     db.close();

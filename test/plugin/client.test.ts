@@ -122,4 +122,38 @@ describe('sundial/plugin client', () => {
     expect(bad).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/key/) });
     await l.close();
   });
+
+  it('follows the bus when the daemon comes back on another port, re-creating a bucket the new daemon lacks', async () => {
+    const other = tempDir();
+    const d1 = await startInProcess(path.join(other.dir, 'd1'));
+    const d2 = await startInProcess(path.join(other.dir, 'd2'));
+    const pluginDir = path.join(other.dir, 'plugin-view');
+    const busJson = path.join(pluginDir, 'bus-testing', 'bus.json');
+    const pointTo = (d: Daemon) => {
+      fs.mkdirSync(path.dirname(busJson), { recursive: true });
+      const port = Number(new URL(d.bus.url).port);
+      fs.writeFileSync(busJson, JSON.stringify({ port, user: d.bus.user, pass: d.bus.pass, url: d.bus.url }));
+    };
+    try {
+      pointTo(d1);
+      const p = await connectPlugin({ name: 'p-moves', dataDir: pluginDir, testing: true, requestTimeoutMs: 500 });
+      await p.ensureBucket({ id: 'moves', type: 't', hostname: 'h' });
+      await p.heartbeat('moves', { timestamp: at(0), data: { d: 1 } }, 1);
+      expect(await p.flush(10_000)).toBe(true);
+      await d1.stop();
+      pointTo(d2);
+      await p.insert('moves', [{ timestamp: at(10), data: { d: 2 } }]);
+      expect(await p.flush(30_000)).toBe(true);
+      const evs = await waitFor('stored on the second daemon', async () => {
+        const r = await fetch(`http://127.0.0.1:${d2.port}/api/0/buckets/moves/events`);
+        const list = r.ok ? ((await r.json()) as Ev[]) : [];
+        return list.length === 1 ? list : undefined;
+      });
+      expect(evs[0]!.data).toEqual({ d: 2 });
+      await p.close();
+    } finally {
+      await d2.stop();
+      other.cleanup();
+    }
+  }, 60_000);
 });
