@@ -15,10 +15,12 @@ const DEFAULT_PULSETIME_S = 10;
  * database keeps the AFK watcher independent of which process publishes media, and of the bus.
  */
 export function mediaPlaying(reader: Reader, now: Micros): boolean {
-  for (const b of reader.buckets()) {
-    if (b.type !== MEDIA_TYPE || b.end === null) continue;
-    const pulse = typeof b.data.pulsetime === 'number' && b.data.pulsetime > 0 ? b.data.pulsetime : DEFAULT_PULSETIME_S;
-    const last = reader.lastEvent(b.row);
+  // Runs at every AFK poll: read the (few) media buckets and their last event only, no span scans.
+  const rows = reader.db.prepare('SELECT id, data FROM buckets WHERE type = ?').all(MEDIA_TYPE) as { id: number; data: string }[];
+  for (const b of rows) {
+    const data = JSON.parse(b.data) as Record<string, unknown>;
+    const pulse = typeof data.pulsetime === 'number' && data.pulsetime > 0 ? data.pulsetime : DEFAULT_PULSETIME_S;
+    const last = reader.lastEvent(b.id);
     if (last && endOf(last) >= now - pulse * US_PER_S - TRANSPORT_SLACK) return true;
   }
   return false;
