@@ -117,11 +117,16 @@ describe('media plugin (MPRIS over a real D-Bus session bus)', () => {
     const buckets = (await (await fetch(`http://127.0.0.1:${daemon.port}/api/0/buckets/`)).json()) as Record<string, { type: string }>;
     expect(buckets[mediaBucket]!.type).toBe('media.playing');
 
-    // Nobody touches the X server: idle passes the 3 s timeout, but media plays → not AFK.
+    // Nobody touches the X server: idle passes the 3 s timeout, but media plays → not AFK. (Before
+    // the plugin's first event was stored the watcher could not know; it may have been AFK then.)
+    const seen = Date.now();
     await sleep(6_000);
     const afk = await events(afkBucket);
     expect(afk.length).toBeGreaterThan(0);
-    expect(afk.filter((e) => e.data.status === 'afk')).toEqual([]);
+    const afkAfter = afk.filter((e) => e.data.status === 'afk' && Date.parse(e.timestamp) + e.duration * 1000 > seen + 1_000);
+    expect(afkAfter).toEqual([]);
+    expect(afk[afk.length - 1]!.data.status).toBe('not-afk');
+    expect(Date.parse(afk[afk.length - 1]!.timestamp) + afk[afk.length - 1]!.duration * 1000).toBeGreaterThan(seen + 4_000);
     const afkChild = daemon.supervisor.status().find((c) => c.name === 'watcher-afk')!;
     expect(afkChild.info).toMatchObject({ state: 'not-afk', mediaPlaying: true });
 
@@ -132,7 +137,7 @@ describe('media plugin (MPRIS over a real D-Bus session bus)', () => {
     // Paused: no more media heartbeats, and AFK follows the real idle time again.
     player.Pause();
     const pausedAt = Date.now();
-    await waitFor('afk once media stopped', async () => (await events(afkBucket)).some((e) => e.data.status === 'afk'), 30_000);
+    await waitFor('afk once media stopped', async () => (await events(afkBucket)).some((e) => e.data.status === 'afk' && Date.parse(e.timestamp) > pausedAt), 30_000);
     const media = await events(mediaBucket);
     const lastEnd = Math.max(...media.map((e) => Date.parse(e.timestamp) + e.duration * 1000));
     expect(lastEnd).toBeLessThan(pausedAt + 1_000);
