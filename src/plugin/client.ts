@@ -138,15 +138,14 @@ export async function connectPlugin(opts: PluginOptions): Promise<PluginClient> 
   const outbox = openOutbox(outboxFile, opts.maxQueued ?? 100_000);
   const timeoutMs = opts.requestTimeoutMs ?? 5_000;
   const locate = locateBus({ ...opts, testing });
-  const newLink = () => {
-    const l = createBusLink(() => {
+  // The credentials are looked up at each connection attempt; linkUrl is the address last tried.
+  let linkUrl: string | null = null;
+  const newLink = () =>
+    createBusLink(() => {
       const c = locate();
       linkUrl = c.url;
       return c;
     }, { name: opts.name, log, timeout: timeoutMs });
-    return l;
-  };
-  let linkUrl: string | null = null;
   let link = newLink();
   let downSince: number | null = null;
   /**
