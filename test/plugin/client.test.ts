@@ -156,4 +156,31 @@ describe('sundial/plugin client', () => {
       other.cleanup();
     }
   }, 60_000);
+
+  it('holds its writes while the daemon answers "queue full", and sends them once there is room', async () => {
+    const other = tempDir();
+    const d = await startInProcess(other.dir, (c) => (c.queue.max_items = 3));
+    try {
+      const p = await connectPlugin({ name: 'p-full-daemon', bus: d.bus, outboxFile: path.join(other.dir, 'o.db') });
+      await p.ensureBucket({ id: 'fullq', type: 't', hostname: 'h' });
+      expect(await p.flush(10_000)).toBe(true);
+      await d.supervisor.stopChild('storage'); // the daemon's queue holds everything now
+      for (let i = 0; i < 8; i++) await p.insert('fullq', [{ timestamp: at(i), data: { i } }]);
+      await waitFor('the daemon refusing with queue full', () => /full/.test(p.status().lastError ?? ''));
+      expect(p.status().queued).toBe(5); // 3 taken by the daemon's queue, 5 waiting here
+      await d.supervisor.startChild('storage');
+      expect(await p.flush(20_000)).toBe(true);
+      const evs = await waitFor('all stored once', async () => {
+        const r = await fetch(`http://127.0.0.1:${d.port}/api/0/buckets/fullq/events?limit=-1`);
+        const list = r.ok ? ((await r.json()) as Ev[]) : [];
+        return list.length === 8 ? list : undefined;
+      });
+      expect(evs.map((e) => e.data.i).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(p.status()).toMatchObject({ rejected: 0, delivered: 9 });
+      await p.close();
+    } finally {
+      await d.stop();
+      other.cleanup();
+    }
+  }, 60_000);
 });
