@@ -94,10 +94,10 @@ function printStatus(s: Record<string, unknown>): void {
   if (p?.paused) console.log(`PAUSED    ${p.until ? `until ${new Date(p.until).toLocaleString()}` : 'until resumed'}`);
   for (const k of kids) {
     const probe = k.info.probe ? `probe ${k.info.probe}${k.info.probeReason ? ` (${k.info.probeReason})` : ''}` : '';
-    const extra = [k.pid ? `pid ${k.pid}` : '', k.restarts ? `${k.restarts} restarts` : '', probe, k.info.unavailable ? `unavailable: ${k.info.unavailable}` : '', k.lastError ? `last error: ${k.lastError}` : '']
+    const extra = [k.pid ? `pid ${k.pid}` : '', k.restarts ? `${k.restarts} restarts` : '', probe, k.info.unavailable ? `unavailable: ${k.info.unavailable}` : '', typeof k.info.queued === 'number' && k.info.queued > 0 ? `${k.info.queued} writes waiting` : '', k.lastError ? `last error: ${k.lastError}` : '']
       .filter(Boolean)
       .join(', ');
-    console.log(`  ${k.name.padEnd(16)} ${k.state.padEnd(9)} ${extra}`);
+    console.log(`  ${k.name.padEnd(24)} ${k.state.padEnd(9)} ${extra}`);
   }
 }
 

@@ -3,11 +3,10 @@ import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
 import { QUEUE_SOURCE } from './actors/heartbeat-queue/deliver.js';
 import { storageWriterChild } from './actors/storage-writer/child.js';
 import { createWriterPort } from './actors/storage-writer/port.js';
-import { afkWatcherChild, windowWatcherChild } from './actors/watchers/index.js';
+import { afkWatcherChild, mediaPlaying, outboxChild, pluginSink, windowWatcherChild } from './actors/watchers/index.js';
 import type { BusCredentials } from './bus/credentials.js';
 import { createBusLink, type BusLink } from './bus/link.js';
 import { findNatsServer, NATS_MISSING, natsServerChild } from './bus/nats-server.js';
-import { busSink } from './bus/sink.js';
 import { SUBJECTS } from './bus/subjects.js';
 import type { Config } from './config/config.js';
 import type { DaemonPaths } from './config/paths.js';
@@ -21,6 +20,9 @@ import { listenControlSocket, type ControlSocket } from './http/control/socket.j
 import { BUILTIN_UI_DIR, staticHandler } from './http/ui/static.js';
 import type { Logger } from './log.js';
 import { StartupError } from './model/errors.js';
+import { nowMicros } from './model/time.js';
+import { connectPlugin, type PluginClient } from './plugin/client.js';
+import { pluginChildren } from './plugin-host/children.js';
 import { loadFfi } from './platform/ffi.js';
 import { openProbe } from './platform/index.js';
 import { privacyActions } from './privacy/actions.js';
@@ -85,8 +87,10 @@ export interface ChildDeps {
   deviceId: string;
   control: ControlHandler;
   onListen: (port: number) => void;
-  /** The watchers' bus link (one per daemon: watchers publish like any plugin). */
-  watcherLink: () => BusLink;
+  /** The built-in watchers' plugin client (their outbox), when watchers are enabled. */
+  watchers: PluginClient | null;
+  /** The REST API's address, known once the HTTP child listens (plugins start after it). */
+  http: () => { host: string; port: number | null };
 }
 
 /** What each query worker runs at start: the last 30 days, as the web UI's first views ask. */
@@ -145,16 +149,25 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
       significant: true,
     },
   );
-  if (config.watchers.enabled) {
-    // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
-    const sink = busSink({ request: (subject, payload, timeoutMs) => d.watcherLink().request(subject, payload, timeoutMs) });
+  if (d.watchers) {
+    // Watchers write through the plugin library like any plugin: probe → watcher → outbox → bus →
+    // queue → writer. The outbox child sits before them, so at shutdown it drains after they stop.
+    const sink = pluginSink(d.watchers);
     const w = config.watchers;
     const probeFactory = () => openProbe({ log, setting: w.probe, idleStepSeconds: w.afk.poll_time });
     specs.push(
-      afkWatcherChild({ probeFactory, sink, pollMs: w.afk.poll_time * 1000, timeoutMs: w.afk.timeout * 1000 }),
+      outboxChild(d.watchers),
+      afkWatcherChild({
+        probeFactory,
+        sink,
+        pollMs: w.afk.poll_time * 1000,
+        timeoutMs: w.afk.timeout * 1000,
+        mediaPlaying: w.afk.media_counts_as_active ? () => mediaPlaying(d.read(), nowMicros()) : undefined,
+      }),
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
   }
+  specs.push(...pluginChildren(config, { bus: d.bus, dataDir: paths.dataDir, testing: d.testing, log, http: d.http }));
   return specs;
 }
 
@@ -205,7 +218,6 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
   const writer = createWriterPort();
   // Privacy applies to everything stored, watcher and REST writes alike: the writer is the one gate.
   const pause = createPause(paths.pause);
-  let watcherLink: BusLink | null = null;
   let httpPort: number | null = null;
   let statusLink: BusLink | null = null;
   const startedAt = Date.now();
@@ -231,6 +243,9 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
   const runtime = (port: number | null) =>
     writeRuntime(paths.runtime, { pid: process.pid, port, socket: paths.controlSocket, version: VERSION, startedAt: new Date(startedAt).toISOString() });
 
+  // In-process, one client for both watchers: a process per watcher would cost more memory than
+  // the watchers themselves, and the supervisor already isolates their failures.
+  const watchers = config.watchers.enabled ? await connectPlugin({ name: 'sundial-watchers', dataDir: paths.dataDir, testing, bus: bus.creds, log }) : null;
   const children = [
     ...childSpecs(config, {
       paths,
@@ -247,7 +262,8 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
         httpPort = port;
         runtime(port);
       },
-      watcherLink: () => (watcherLink ??= createBusLink(bus.creds, { name: 'sundial-watchers', log })),
+      watchers,
+      http: () => ({ host: config.server.host, port: httpPort }),
     }),
     ...(opts.extraChildren ?? []),
   ];
@@ -264,7 +280,7 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
     (stopping ??= (async () => {
       await statusLink?.close();
       await supervisor.stop();
-      await watcherLink?.close();
+      await watchers?.close({ flushMs: 0 });
       await socket?.close();
       reader?.db.close();
       // The last connection to close folds the WAL back into the database file (readers cannot).

@@ -18,7 +18,14 @@ export interface BusLink {
   close(): Promise<void>;
 }
 
-export function createBusLink(creds: BusCredentials, opts: { name: string; log: Logger; signal?: AbortSignal }): BusLink {
+/**
+ * `creds` may be a function: it is asked again at each connection attempt, so a plugin started
+ * before the daemon finds the bus once the daemon has written its credentials file.
+ */
+export function createBusLink(
+  creds: BusCredentials | (() => BusCredentials),
+  opts: { name: string; log: Logger; signal?: AbortSignal; timeout?: number },
+): BusLink {
   let nc: NatsConnection | null = null;
   let connecting: Promise<NatsConnection> | null = null;
   let connected = false;
@@ -32,49 +39,66 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
     else stopped.signal.addEventListener('abort', fail, { once: true });
   });
   gaveUp.catch(() => undefined);
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        stopped.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopped.signal.addEventListener('abort', done, { once: true });
+    });
 
-  const dial = (): Promise<NatsConnection> =>
-    // waitOnFirstConnect: the client retries the first connection like a reconnect (forever, with
-    // maxReconnectAttempts -1) instead of failing when nats-server is not up yet. It cannot be
-    // cancelled: a link closed before then closes the connection as soon as it is made.
-    connect({
-      servers: creds.url,
-      user: creds.user,
-      pass: creds.pass,
-      name: opts.name,
-      waitOnFirstConnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 100,
-      reconnectJitter: 50,
-      pingInterval: 5_000,
-    }).then(
-      (c) => {
-        if (stopped.signal.aborted) {
-          void c.close();
-          throw new Error('bus link closed');
+  // The first connection is retried here (not with waitOnFirstConnect) so each attempt reads the
+  // credentials afresh; once made, the client reconnects by itself forever.
+  const dial = async (): Promise<NatsConnection> => {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      if (stopped.signal.aborted) throw new Error('bus link closed');
+      let c: NatsConnection;
+      try {
+        const cur = typeof creds === 'function' ? creds() : creds;
+        c = await connect({
+          servers: cur.url,
+          user: cur.user,
+          pass: cur.pass,
+          ...(opts.timeout ? { timeout: opts.timeout } : {}),
+          name: opts.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 100,
+          reconnectJitter: 50,
+          pingInterval: 5_000,
+        });
+      } catch (err) {
+        opts.log.debug({ err: (err as Error).message }, 'bus not reachable yet');
+        await pause(delay);
+        continue;
+      }
+      if (stopped.signal.aborted) {
+        void c.close();
+        throw new Error('bus link closed');
+      }
+      nc = c;
+      connected = true;
+      void (async () => {
+        for await (const s of c.status()) {
+          if (s.type === 'disconnect') connected = false;
+          if (s.type === 'reconnect') connected = true;
+          opts.log.debug({ bus: s.type }, 'bus connection');
         }
-        nc = c;
-        connected = true;
-        void (async () => {
-          for await (const s of c.status()) {
-            if (s.type === 'disconnect') connected = false;
-            if (s.type === 'reconnect') connected = true;
-            opts.log.debug({ bus: s.type }, 'bus connection');
-          }
-        })();
-        void c.closed().then(() => (connected = false));
-        return c;
-      },
-      (err: unknown) => {
-        connecting = null; // the next call dials again
-        throw err;
-      },
-    );
+      })();
+      void c.closed().then(() => (connected = false));
+      return c;
+    }
+  };
 
   const link: BusLink = {
     connection() {
       if (nc) return Promise.resolve(nc);
-      connecting ??= dial();
+      connecting ??= dial().catch((err: unknown) => {
+        connecting = null; // the next call dials again
+        throw err;
+      });
       return Promise.race([connecting, gaveUp]);
     },
     async request<T>(subject: string, payload: unknown, timeoutMs = 5_000): Promise<T> {
@@ -95,7 +119,7 @@ export function createBusLink(creds: BusCredentials, opts: { name: string; log: 
           try {
             data = JSON.parse(Buffer.from(msg.data).toString('utf8'));
           } catch {
-            return respond({ ok: false, error: 'payload is not valid JSON' });
+            return respond({ ok: false, error: 'payload is not valid JSON', status: 400 });
           }
           onMessage(data, respond);
         },

@@ -16,4 +16,8 @@ export const SUBJECTS = {
 /** Queue group: if several daemons share an external bus, each write is taken by exactly one. */
 export const QUEUE_GROUP = 'sundial-heartbeat-queue';
 
-export type Reply = { ok: true; seq: number } | { ok: false; error: string };
+/**
+ * `status` on an error follows HTTP: 400 bad payload (never retry it), 404 unknown bucket
+ * (create it, then retry), 503 queue full or shutting down (retry later; nothing was dropped).
+ */
+export type Reply = { ok: true; seq: number } | { ok: false; error: string; status?: number };

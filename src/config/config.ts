@@ -6,7 +6,7 @@ import { StartupError } from '../model/errors.js';
 import { isPlainObject } from '../model/event.js';
 import { configSchema, type Config } from './schema.js';
 
-export type { Config } from './schema.js';
+export type { Config, PluginConfig } from './schema.js';
 
 /** The embedded defaults (what an empty config file gives). */
 export const defaultConfig = (testing: boolean): Config => configSchema(testing).parse({});

@@ -54,6 +54,10 @@ export function configSchema(testing: boolean) {
       afk: section({
         poll_time: seconds.default(testing ? 1 : 5).describe('seconds between idle checks'),
         timeout: seconds.default(testing ? 20 : 180).describe('seconds without input before you count as away'),
+        media_counts_as_active: z
+          .boolean()
+          .default(true)
+          .describe('while media plays (the `media` plugin, or any fresh `media.playing` event), you do not count as away'),
       }),
       window: section({
         poll_time: seconds.default(1).describe('seconds between active-window checks'),
@@ -76,6 +80,19 @@ export function configSchema(testing: boolean) {
         .describe('drop or redact events whose data field matches, before they are stored (see below)'),
       keep_incognito: z.boolean().default(false).describe('keep browser events marked `incognito: true`'),
     }),
+    plugins: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be letters, digits, '.', '_' or '-'"),
+          command: z.string().min(1).optional(),
+          args: z.array(z.string()).optional(),
+          env: z.record(z.string(), z.string()).optional(),
+          enabled: z.boolean().optional(),
+        }),
+      )
+      .default([])
+      .describe('plugins and external watchers run as supervised child processes: `[[plugins]]` with `name`, `command` (not for bundled ones: `media`), `args`, `env`, `enabled` (docs/plugins.md)'),
+    plugins_discover: z.boolean().default(false).describe('also run every `aw-watcher-*` / `sundial-watcher-*` executable on PATH'),
     ui: section({
       static_dir: z.string().min(1).nullable().default(null).describe("serve this folder at `/` instead of the built-in web UI (e.g. a build of ActivityWatch's web UI)"),
     }),
@@ -83,3 +100,5 @@ export function configSchema(testing: boolean) {
 }
 
 export type Config = z.output<ReturnType<typeof configSchema>>;
+
+export type PluginConfig = Config['plugins'][number];

@@ -27,6 +27,8 @@ export interface ProcessChildOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** Level its stdout/stderr lines are logged at (default debug; plugins' output is their log: info). */
+  outputLevel?: 'debug' | 'info';
 }
 
 /** After SIGKILL, how long to wait for the exit to be reaped before giving up. */
@@ -120,7 +122,8 @@ async function startProcess(opts: ProcessChildOptions, shutdownTimeoutMs: number
     [child.stderr, 'stderr'],
   ] as const) {
     if (!stream) continue;
-    readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log.debug({ stream: name }, line));
+    const level = opts.outputLevel ?? 'debug';
+    readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => log[level]({ stream: name }, line));
   }
 
   let expected = false; // set once we stop or kill it ourselves

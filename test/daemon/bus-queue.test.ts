@@ -43,7 +43,7 @@ describe('bus → queue → writer', () => {
     expect(await createBucket(l, 'bad-input')).toMatchObject({ ok: true });
     const nc = await l.connection();
     const raw = async (subject: string, text: string) => JSON.parse(Buffer.from((await nc.request(subject, Buffer.from(text), { timeout: 3000 })).data).toString()) as Reply;
-    expect(await raw(SUBJECTS.heartbeat, '{not json')).toEqual({ ok: false, error: expect.stringMatching(/JSON/) });
+    expect(await raw(SUBJECTS.heartbeat, '{not json')).toEqual({ ok: false, status: 400, error: expect.stringMatching(/JSON/) });
     const cases: [unknown, RegExp][] = [
       [[1, 2], /object/],
       [{ bucket: 'bad-input', event: { timestamp: '2024-05-01T10:00:00Z', data: {} } }, /pulsetime/],

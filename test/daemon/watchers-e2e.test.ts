@@ -19,7 +19,7 @@ beforeAll(async () => {
   daemon = await startInProcess(tmp.dir, (c) => {
     c.watchers.enabled = true;
     c.watchers.window.poll_time = 0.2;
-    c.watchers.afk = { poll_time: 0.2, timeout: 30 };
+    Object.assign(c.watchers.afk, { poll_time: 0.2, timeout: 30 });
   });
 });
 afterAll(async () => {

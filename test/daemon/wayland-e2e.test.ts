@@ -18,7 +18,7 @@ beforeAll(async () => {
   tmp = tempDir();
   daemon = await startInProcess(tmp.dir, (c) => {
     c.watchers.enabled = true;
-    c.watchers.afk = { poll_time: 1, timeout: 30 };
+    Object.assign(c.watchers.afk, { poll_time: 1, timeout: 30 });
   });
 });
 afterAll(async () => {

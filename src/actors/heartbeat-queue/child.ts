@@ -2,7 +2,7 @@ import type { Subscription } from 'nats';
 import { createBusLink } from '../../bus/link.js';
 import type { BusCredentials } from '../../bus/credentials.js';
 import { QUEUE_GROUP, SUBJECTS } from '../../bus/subjects.js';
-import { SundialError } from '../../model/errors.js';
+import { httpStatus, SundialError } from '../../model/errors.js';
 import type { ChildSpec } from '../../supervisor/types.js';
 import type { Writer } from '../storage-writer/ops.js';
 import { forwardDeliverer, writerDeliverer } from './deliver.js';
@@ -67,13 +67,13 @@ export function heartbeatQueueChild(opts: HeartbeatQueueChildOptions): ChildSpec
                 item = parseItem(kind, raw);
               } catch (err) {
                 ctx.log.warn({ subject, err: (err as Error).message }, 'invalid bus message');
-                return respond({ ok: false, error: (err as Error).message });
+                return respond({ ok: false, error: (err as Error).message, status: 400 });
               }
               queue.accept(item).then(
                 (seq) => respond({ ok: true, seq }),
                 (err: unknown) => {
                   if (!(err instanceof SundialError)) ctx.log.error({ err }, 'could not queue a write');
-                  respond({ ok: false, error: (err as Error).message });
+                  respond({ ok: false, error: (err as Error).message, status: httpStatus(err) });
                 },
               );
             }),

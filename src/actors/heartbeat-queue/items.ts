@@ -7,9 +7,11 @@ import { nowMicros, parseTimestamp, secondsToMicros, type Micros } from '../../m
 export type QueueItem =
   | { kind: 'heartbeat'; bucket: string; pulsetime: Micros; event: Event }
   | { kind: 'createBucket'; bucket: string; spec: Bucket }
-  | { kind: 'insertEvents'; bucket: string; events: Event[] };
+  /** `key`: the producer's idempotency key; an insert whose key was taken before is not queued again. */
+  | { kind: 'insertEvents'; bucket: string; events: Event[]; key?: string };
 
 const MAX_EVENTS_PER_MESSAGE = 10_000;
+const MAX_KEY_LENGTH = 200;
 
 const bucketOf = (raw: Record<string, unknown>): string => {
   if (typeof raw.bucket !== 'string' || raw.bucket === '') throw new InputError('bucket must be a non-empty string');
@@ -32,7 +34,12 @@ export function parseItem(kind: QueueItem['kind'], raw: unknown): QueueItem {
     case 'insertEvents': {
       if (!Array.isArray(raw.events)) throw new InputError('events must be a list of events');
       if (raw.events.length > MAX_EVENTS_PER_MESSAGE) throw new InputError(`at most ${MAX_EVENTS_PER_MESSAGE} events per message`);
-      return { kind, bucket, events: raw.events.map((e, i) => parseEvent(e, { where: `events[${i}]` })) };
+      const events = raw.events.map((e, i) => parseEvent(e, { where: `events[${i}]` }));
+      if (raw.key === undefined) return { kind, bucket, events };
+      if (typeof raw.key !== 'string' || raw.key === '' || raw.key.length > MAX_KEY_LENGTH) {
+        throw new InputError(`key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+      }
+      return { kind, bucket, events, key: raw.key };
     }
   }
 }

@@ -30,6 +30,8 @@ export interface QueueStore {
   close(): void;
 }
 
+const KEY_RETENTION_MS = 90 * 86_400_000;
+
 export function openQueueStore(file: string, minSeq: number, log?: Logger): QueueStore {
   const db = openDurable(file);
   // `creates`: the bucket a createBucket item creates (indexed), so a start finds the queued
@@ -46,6 +48,11 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
     })();
   }
   db.exec('CREATE INDEX IF NOT EXISTS items_creates ON items (creates) WHERE creates IS NOT NULL');
+  // Idempotency keys of inserts taken, written in the same transaction as the item: a producer
+  // that re-sends an insert (its reply was lost) gets the first one's seq and nothing is queued
+  // twice. Kept KEY_RETENTION_MS, far longer than any producer waits before re-sending.
+  db.exec('CREATE TABLE IF NOT EXISTS insert_keys (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, received INTEGER NOT NULL) WITHOUT ROWID');
+  db.prepare('DELETE FROM insert_keys WHERE received < ?').run(Date.now() - KEY_RETENTION_MS);
   // Sequence numbers must keep rising past what the storage writer has applied, even if this
   // file was lost: the writer skips any seq it has seen.
   const max = (db.prepare('SELECT max(seq) AS m FROM items').get() as { m: number | null }).m ?? 0;
@@ -54,6 +61,8 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
     db.prepare("INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('items', ?)").run(minSeq);
   }
   const insert = db.prepare('INSERT INTO items (body, received, creates) VALUES (?, ?, ?)');
+  const keySeq = db.prepare('SELECT seq FROM insert_keys WHERE key = ?').pluck();
+  const insertKey = db.prepare('INSERT INTO insert_keys (key, seq, received) VALUES (?, ?, ?)');
   const peek = db.prepare('SELECT seq, body FROM items ORDER BY seq LIMIT ?');
   const remove = db.prepare('DELETE FROM items WHERE seq <= ?');
   const creates = db.prepare('SELECT DISTINCT creates FROM items WHERE creates IS NOT NULL').pluck(true);
@@ -68,10 +77,20 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
   let scheduled = false;
   const appendAll = db.transaction((batch: typeof pending) => {
     const now = Date.now();
-    return batch.map((p) => {
+    let added = 0;
+    const seqs = batch.map((p) => {
+      const key = p.item.kind === 'insertEvents' ? p.item.key : undefined;
+      if (key !== undefined) {
+        const taken = keySeq.get(key) as number | undefined;
+        if (taken !== undefined) return taken;
+      }
       const created = p.item.kind === 'createBucket' ? p.item.bucket : null;
-      return Number(insert.run(JSON.stringify(p.item), now, created).lastInsertRowid);
+      const seq = Number(insert.run(JSON.stringify(p.item), now, created).lastInsertRowid);
+      if (key !== undefined) insertKey.run(key, seq, now);
+      added++;
+      return seq;
     });
+    return { seqs, added };
   });
   const flush = () => {
     scheduled = false;
@@ -79,8 +98,8 @@ export function openQueueStore(file: string, minSeq: number, log?: Logger): Queu
     pending = [];
     if (batch.length === 0) return;
     try {
-      const seqs = appendAll(batch);
-      depth += batch.length;
+      const { seqs, added } = appendAll(batch);
+      depth += added;
       batch.forEach((p, i) => p.resolve(seqs[i]!));
     } catch (err) {
       batch.forEach((p) => p.reject(err));

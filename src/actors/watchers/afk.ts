@@ -25,6 +25,8 @@ export interface AfkWatcherOptions {
   clock?: Clock;
   log?: Logger;
   name?: string;
+  /** Media playing counts as activity (watchers.afk.media_counts_as_active): no AFK while it is true. */
+  mediaPlaying?: () => boolean;
 }
 
 export const afkBucketId = (hostname: string): string => `${AFK_CLIENT}_${hostname}`;
@@ -60,6 +62,7 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
       actor.start();
       let sent = 0;
       let gaps = 0;
+      let media = false;
 
       return {
         async tick(probe) {
@@ -68,7 +71,10 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
           const now = clock.now();
           pending = null;
           const before = actor.getSnapshot().value;
-          actor.send({ type: 'POLL', now, idleMicros: Math.max(0, Math.round(idle * US_PER_S)), locked });
+          // Watching a video is not being away: while media plays, this poll counts as input now.
+          media = opts.mediaPlaying?.() ?? false;
+          const idleMicros = media ? 0 : Math.max(0, Math.round(idle * US_PER_S));
+          actor.send({ type: 'POLL', now, idleMicros, locked });
           const out = pending as HeartbeatsEmitted | null;
           if (!out) return;
           if (out.afterGap) {
@@ -83,7 +89,7 @@ export function afkWatcherChild(opts: AfkWatcherOptions): ChildSpec {
             sent++;
           }
         },
-        status: () => ({ bucket: bucketId, state: actor.getSnapshot().value === 'afk' ? 'afk' : 'not-afk', heartbeats: sent, sleeps: gaps }),
+        status: () => ({ bucket: bucketId, state: actor.getSnapshot().value === 'afk' ? 'afk' : 'not-afk', heartbeats: sent, sleeps: gaps, ...(opts.mediaPlaying ? { mediaPlaying: media } : {}) }),
         stop: () => actor.stop(),
       };
     },

@@ -12,3 +12,5 @@ export {
   type WindowWatcherOptions,
 } from './window.js';
 export { systemClock, type Clock, type WatcherSink } from './runner.js';
+export { pluginSink, outboxChild } from './sink.js';
+export { mediaPlaying, MEDIA_TYPE } from './media-active.js';
