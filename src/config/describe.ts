@@ -72,14 +72,17 @@ export function settingsTable(): string {
 export function describeEffective(loaded: LoadedConfig, overrides: ReadonlyMap<string, string>): string {
   const lines = [`# config file: ${loaded.file ?? '(none: embedded defaults)'}`];
   let section = '';
-  for (const s of settings()) {
+  // TOML: keys outside any section must come before the first [section] header.
+  const all = settings();
+  const ordered = [...all.filter((s) => !s.key.includes('.')), ...all.filter((s) => s.key.includes('.'))];
+  for (const s of ordered) {
     const dot = s.key.lastIndexOf('.');
-    const [sec, name] = [s.key.slice(0, dot), s.key.slice(dot + 1)];
+    const [sec, name] = [dot < 0 ? '' : s.key.slice(0, dot), s.key.slice(dot + 1)];
     if (sec !== section) {
       lines.push('', `[${sec}]`);
       section = sec;
     }
-    const value = sec.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], loaded.config as Config) as Record<string, unknown>;
+    const value = (sec ? sec.split('.') : []).reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], loaded.config as Config) as Record<string, unknown>;
     const v = value[name];
     const source = overrides.get(s.key) ?? (loaded.fromFile.has(s.key) ? 'file' : 'default');
     lines.push(v === null ? `# ${name} is unset  (${source})` : `${name} = ${tomlValue(v)}  # ${source}`);

@@ -27,9 +27,9 @@ describe('config schema', () => {
   it('gives the embedded defaults, with the --testing variants', () => {
     const c = defaultConfig(false);
     expect(c.server).toEqual({ host: '127.0.0.1', port: 5600, cors: [], cors_regex: [], api_key: null, forward_url: null });
-    expect(c.watchers.afk).toEqual({ poll_time: 5, timeout: 180 });
+    expect(c.watchers.afk).toEqual({ poll_time: 5, timeout: 180, media_counts_as_active: true });
     expect(defaultConfig(true).server.port).toBe(5666);
-    expect(defaultConfig(true).watchers.afk).toEqual({ poll_time: 1, timeout: 20 });
+    expect(defaultConfig(true).watchers.afk).toEqual({ poll_time: 1, timeout: 20, media_counts_as_active: true });
   });
 
   it('fills what a partial file leaves out', () => {

@@ -5,9 +5,11 @@ import { ErrorBox, Loading } from './common';
 
 /** A probe's reason, said so that a person knows what is wrong and what to do. */
 export function explainProbe(reason: string): string {
-  if (/Wayland/i.test(reason)) return 'This is a Wayland session without XWayland, so window titles cannot be read. Use a Wayland watcher such as awatcher, pointed at this daemon.';
-  if (/no graphical session|DISPLAY/i.test(reason))
-    return 'No graphical session: the daemon was started without a display (over SSH, or as a system service). Start Sundial from your desktop session (e.g. as a user service), or set DISPLAY.';
+  if (/no graphical session/i.test(reason))
+    return 'No graphical session: the daemon was started without a display (over SSH, or as a system service). Start Sundial from your desktop session (e.g. as a user service), or set DISPLAY / WAYLAND_DISPLAY.';
+  if (/Wayland session .*no probe for it/i.test(reason))
+    return 'This Wayland compositor has no built-in probe (Sundial knows sway and other i3-IPC compositors, Hyprland, KDE Plasma and GNOME). Use a watcher made for it, pointed at this daemon, or force one with watchers.probe.';
+  if (/Focused Window D-Bus/i.test(reason)) return reason;
   if (/SCREEN-SAVER/i.test(reason)) return 'The X server has no screen-saver extension, so idle time cannot be measured.';
   if (/connection lost|probe closed/i.test(reason)) return 'The connection to the display was lost (the session ended?). The watcher retries by itself.';
   if (/no probe for platform/i.test(reason)) return 'There is no built-in watcher for this operating system; use ActivityWatch watchers pointed at this daemon.';
