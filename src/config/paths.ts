@@ -29,6 +29,10 @@ export interface DaemonPaths {
   logFile: string;
   /** Pause state (privacy), so a pause survives a restart. */
   pause: string;
+  /** Written by a running daemon: its pid and bound HTTP port, so the CLI finds it from the data dir alone. */
+  daemonFile: string;
+  /** Nightly backups (scheduled jobs, `sundial backup now`). */
+  backupDir: string;
 }
 
 export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
@@ -46,5 +50,7 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
     deviceId: path.join(dataDir, 'device_id'),
     logFile: path.join(dataDir, 'logs', `sundial${t}.log`),
     pause: path.join(dataDir, `pause${t}.json`),
+    daemonFile: path.join(dataDir, `daemon${t}.json`),
+    backupDir: path.join(dataDir, `backups${t}`),
   };
 }

@@ -1,0 +1,152 @@
+import net from 'node:net';
+import { buildDaemon, StartupError } from '../daemon.js';
+import { createLogger } from '../log.js';
+import { bool, CliError } from './args.js';
+import { flags, type Command } from './command.js';
+import { where } from './context.js';
+import { callDaemon, callOk, removeDaemonRecord, writeDaemonRecord } from './daemon-client.js';
+import { DAEMON_FLAGS } from './flags.js';
+
+/** Fails fast, with one clear line, when something already listens on the HTTP port. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(
+          err.code === 'EADDRINUSE'
+            ? `${host}:${port} is already in use (another Sundial or ActivityWatch server?); stop it or choose --port`
+            : `cannot listen on ${host}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
+const start: Command = {
+  name: 'start',
+  summary: 'run the daemon in the foreground (what the service runs)',
+  positionals: [0, 0],
+  flags: flags([...DAEMON_FLAGS, 'verbose']),
+  async run(f) {
+    const w = where(f);
+    const { paths, config } = w;
+    await checkPortFree(config.server.host, config.server.port);
+    const log = createLogger({ verbose: bool(f, 'verbose'), file: paths.logFile });
+    const daemon = await buildDaemon({ config, paths, testing: w.testing, log });
+    let stopping: Promise<void> | null = null;
+    const shutdown = (signal: string) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        process.exit(1);
+      }
+      log.info({ signal }, 'shutting down');
+      stopping = daemon.stop().then(
+        () => {
+          removeDaemonRecord(paths.daemonFile);
+          process.exit(0);
+        },
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          removeDaemonRecord(paths.daemonFile);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (kept running)'));
+    await daemon.start();
+    if (daemon.port !== null) {
+      writeDaemonRecord(paths.daemonFile, { pid: process.pid, host: config.server.host, port: daemon.port, startedAt: new Date().toISOString() });
+    }
+    const url = `http://${config.server.host}:${daemon.port}`;
+    // On a terminal the pretty log goes to stderr; under a service manager say once where the log is.
+    if (process.stdout.isTTY) console.log(`Sundial is running at ${url} (Ctrl-C to stop)`);
+    else console.log(`Sundial is running at ${url}; log: ${paths.logFile} (sundial logs -f)`);
+    return -1;
+  },
+};
+
+interface ChildRow {
+  name: string;
+  state: string;
+  pid: number | null;
+  restarts: number;
+  lastError: string | null;
+  info: Record<string, unknown>;
+}
+
+export interface JobInfo {
+  name: string;
+  schedule: string;
+  running: boolean;
+  lastRun: string | null;
+  outcome: 'ok' | 'failed' | null;
+  durationMs: number | null;
+  message: string | null;
+  nextRun: string | null;
+}
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
+
+export function printStatus(s: Record<string, unknown>): void {
+  const kids = s.children as ChildRow[];
+  const q = s.queue as { depth?: number; warning?: string } | null;
+  console.log(`sundial ${s.version}  pid ${s.pid}${s.testing ? '  (testing)' : ''}  up ${Math.round((s.uptimeMs as number) / 1000)} s`);
+  console.log(`database  ${s.database}`);
+  const bus = s.bus as { mode: string; url: string; connected: boolean };
+  console.log(`bus       ${bus.mode} ${bus.url} ${bus.connected ? 'connected' : 'DISCONNECTED'}`);
+  if (q) console.log(`queue     ${q.depth} waiting${q.warning ? `  WARNING: ${q.warning}` : ''}`);
+  const p = s.paused as { paused: boolean; until: number | null } | undefined;
+  if (p?.paused) console.log(`PAUSED    ${p.until ? `until ${new Date(p.until).toLocaleString()}` : 'until resumed'}`);
+  for (const k of kids) {
+    const extra = [k.pid ? `pid ${k.pid}` : '', k.restarts ? `${k.restarts} restarts` : '', k.info.unavailable ? `unavailable: ${k.info.unavailable}` : '', k.lastError ? `last error: ${k.lastError}` : '']
+      .filter(Boolean)
+      .join(', ');
+    console.log(`  ${k.name.padEnd(16)} ${k.state.padEnd(9)} ${extra}`);
+    for (const j of (k.info.jobs as JobInfo[] | undefined) ?? []) {
+      const last = j.lastRun ? `last ${when(j.lastRun)} ${j.outcome}${j.durationMs !== null ? ` in ${j.durationMs} ms` : ''}${j.outcome === 'failed' && j.message ? ` (${j.message})` : ''}` : 'not run yet';
+      console.log(`    ${j.name.padEnd(14)} ${j.running ? 'running, ' : ''}${last}; next ${when(j.nextRun)}`);
+    }
+  }
+}
+
+const status: Command = {
+  name: 'status',
+  summary: "show the running daemon's children, queue, bus and jobs",
+  positionals: [0, 0],
+  flags: flags([...DAEMON_FLAGS, 'json']),
+  async run(f) {
+    const body = (await callOk(where(f), 'GET', '/api/control/status', 'status')) as Record<string, unknown>;
+    if (bool(f, 'json')) console.log(JSON.stringify(body, null, 2));
+    else printStatus(body);
+    return 0;
+  },
+};
+
+function childCommand(name: string, action: 'restart' | 'stop' | 'start', summary: string): Command {
+  return {
+    name,
+    summary,
+    args: '<child>',
+    positionals: [1, 1],
+    flags: flags(DAEMON_FLAGS),
+    async run(f, [child]) {
+      const r = await callDaemon(where(f), 'POST', `/api/control/children/${encodeURIComponent(child!)}/${action}`);
+      if (r.status !== 200) throw new CliError(`${action} ${child} failed: ${(r.body as { message?: string } | null)?.message ?? r.status}`);
+      console.log(`${child}: ${action} done`);
+      return 0;
+    },
+  };
+}
+
+export const daemonCommands: Command[] = [
+  start,
+  status,
+  childCommand('restart', 'restart', 'restart one child of the running daemon (bus, storage, queue, http, jobs, watcher-*)'),
+  childCommand('stop-child', 'stop', 'stop one child of the running daemon'),
+  childCommand('start-child', 'start', 'start a stopped child of the running daemon'),
+];
