@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { isUserFacing } from './context.js';
 import { daemonCommands } from './daemon.js';
 import { logs } from './logs.js';
+import { service } from './service.js';
 import { privacyCommands } from './privacy.js';
 
 const meta: Command[] = [
@@ -31,7 +32,7 @@ const meta: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, ...meta];
+export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...meta];
 
 function find(name: string): Command {
   const c = COMMANDS.find((c) => c.name === name);
