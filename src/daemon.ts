@@ -20,6 +20,8 @@ import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
 import { ensureToken } from './http/control/token.js';
 import { httpChild } from './http/child.js';
+import { checkSchedules, jobsChild } from './jobs/child.js';
+import { builtinJobs } from './jobs/index.js';
 import type { Logger } from './log.js';
 import { privacyActions } from './privacy/actions.js';
 import { compilePrivacy } from './privacy/filters.js';
@@ -155,6 +157,15 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       onListen: (port) => (httpPort = port),
     }),
   );
+  if (config.jobs.enabled) {
+    const jobs = builtinJobs(config.jobs, paths, writer);
+    try {
+      checkSchedules(jobs);
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+    children.push(jobsChild(jobs));
+  }
   // Watchers publish over the bus like any plugin: probe → watcher → bus → queue → writer.
   let watcherLink: BusLink | null = null;
   if (config.watchers.enabled) {

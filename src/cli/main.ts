@@ -5,6 +5,7 @@ import { isUserFacing } from './context.js';
 import { daemonCommands } from './daemon.js';
 import { logs } from './logs.js';
 import { service } from './service.js';
+import { backupCommands } from './backup.js';
 import { privacyCommands } from './privacy.js';
 
 const meta: Command[] = [
@@ -32,7 +33,7 @@ const meta: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...meta];
+export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...meta];
 
 function find(name: string): Command {
   const c = COMMANDS.find((c) => c.name === name);

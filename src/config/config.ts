@@ -35,6 +35,16 @@ export interface Config {
     rules: { field: string; pattern: string; action: 'drop' | 'redact'; buckets?: string; ignoreCase?: boolean }[];
     keep_incognito: boolean;
   };
+  /** Scheduled upkeep (cron expressions, local time); see docs/service.md. */
+  jobs: {
+    enabled: boolean;
+    /** Online backup of the database into <data dir>/backups, keeping the newest `keep`. */
+    backup: { schedule: string; keep: number };
+    /** PRAGMA optimize and an incremental vacuum of free pages. */
+    optimize: { schedule: string };
+    /** Rotates the daemon's log file above `max_bytes`, keeping the newest `keep` rotated files. */
+    prune_logs: { schedule: string; max_bytes: number; keep: number };
+  };
 }
 
 export function defaultConfig(testing: boolean): Config {
@@ -49,6 +59,12 @@ export function defaultConfig(testing: boolean): Config {
       window: { poll_time: 1, exclude_title: false, exclude_titles: [] },
     },
     privacy: { rules: [], keep_incognito: false },
+    jobs: {
+      enabled: true,
+      backup: { schedule: '30 3 * * *', keep: 7 },
+      optimize: { schedule: '0 4 * * 0' },
+      prune_logs: { schedule: '15 4 * * *', max_bytes: 10_000_000, keep: 5 },
+    },
   };
 }
 

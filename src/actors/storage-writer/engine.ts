@@ -97,6 +97,14 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
 
   function applyOp(op: WriteOp): unknown {
     switch (op.kind) {
+      case 'maintenance': {
+        if (op.optimize) db.pragma('optimize');
+        const free = () => db.pragma('freelist_count', { simple: true }) as number;
+        const autoVacuum = db.pragma('auto_vacuum', { simple: true }) as number;
+        const freePagesBefore = free();
+        if (autoVacuum === 2 && freePagesBefore > 0 && op.vacuumPages > 0) db.pragma(`incremental_vacuum(${Math.floor(op.vacuumPages)})`);
+        return { autoVacuum, freePagesBefore, freePagesAfter: free() };
+      }
       case 'createBucket': {
         const b: Bucket = op.bucket;
         const info = s.insertBucket.run(b.id, b.type, b.client, b.hostname, b.created, JSON.stringify(b.data));

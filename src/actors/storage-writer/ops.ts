@@ -44,7 +44,21 @@ export type WriteOp =
   /** → null. */
   | { kind: 'setSetting'; key: string; value: unknown }
   /** → null. */
-  | { kind: 'deleteSetting'; key: string };
+  | { kind: 'deleteSetting'; key: string }
+  /**
+   * → Maintenance. Scheduled upkeep (jobs child): `PRAGMA optimize`, then an incremental vacuum of at
+   * most `vacuumPages` free pages (only in a database created with auto_vacuum=INCREMENTAL). Sent
+   * through the writer so that it never competes with it for the write lock; small steps keep the
+   * heartbeats flowing in between.
+   */
+  | { kind: 'maintenance'; optimize: boolean; vacuumPages: number };
+
+export interface Maintenance {
+  /** 0 none, 1 full, 2 incremental. */
+  autoVacuum: number;
+  freePagesBefore: number;
+  freePagesAfter: number;
+}
 
 /**
  * Ops carrying a Delivery resolve null when they were applied before; only the heartbeat queue
@@ -60,7 +74,9 @@ export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
         ? { inserted: number }
         : K extends 'deleteEvent' | 'deleteEvents'
           ? { deleted: number }
-          : null;
+          : K extends 'maintenance'
+            ? Maintenance
+            : null;
 
 /** The storage writer as seen by everyone else (HTTP, heartbeat queue, CLI tools). */
 export interface Writer {
