@@ -20,6 +20,7 @@ import type { DaemonPaths } from './config/paths.js';
 import { createControlHandler, type ControlTarget } from './http/control/index.js';
 import { ensureToken } from './http/control/token.js';
 import { httpChild } from './http/child.js';
+import { importActions } from './import/apply.js';
 import { checkSchedules, jobsChild } from './jobs/child.js';
 import { builtinJobs } from './jobs/index.js';
 import type { Logger } from './log.js';
@@ -210,7 +211,7 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
       stop: async (n) => void (await supervisor.stopChild(n)),
       start: async (n) => void (await supervisor.startChild(n)),
     },
-    actions: privacyActions({ pause, read, writer, log }),
+    actions: { ...privacyActions({ pause, read, writer, log }), ...importActions({ read, writer }) },
   };
 
   controlHandler = createControlHandler(control, token);

@@ -6,6 +6,7 @@ import { daemonCommands } from './daemon.js';
 import { logs } from './logs.js';
 import { service } from './service.js';
 import { backupCommands } from './backup.js';
+import { importCommands } from './import.js';
 import { privacyCommands } from './privacy.js';
 
 const meta: Command[] = [
@@ -33,7 +34,7 @@ const meta: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...meta];
+export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...importCommands, ...meta];
 
 function find(name: string): Command {
   const c = COMMANDS.find((c) => c.name === name);
