@@ -7,6 +7,7 @@ import { logs } from './logs.js';
 import { service } from './service.js';
 import { backupCommands } from './backup.js';
 import { importCommands } from './import.js';
+import { doctor } from './doctor.js';
 import { privacyCommands } from './privacy.js';
 
 const meta: Command[] = [
@@ -34,7 +35,7 @@ const meta: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...importCommands, ...meta];
+export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...importCommands, doctor, ...meta];
 
 function find(name: string): Command {
   const c = COMMANDS.find((c) => c.name === name);

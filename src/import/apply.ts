@@ -26,11 +26,8 @@ export function writerSink(read: () => Reader, writer: Writer): ImportSink {
       let created = false;
       if (!read().bucket(bucket.id)) created = (await writer.submit({ kind: 'createBucket', bucket })).created;
       if (events.length === 0) return { created, inserted: 0 };
-      if (fresh || created) {
-        await writer.submit({ kind: 'insertEvents', bucket: bucket.id, events });
-        return { created, inserted: events.length };
-      }
-      return { created, inserted: (await writer.submit({ kind: 'importEvents', bucket: bucket.id, events })).inserted };
+      const r = await writer.submit({ kind: 'importEvents', bucket: bucket.id, events, fresh: fresh || created });
+      return { created, inserted: r.inserted };
     },
   };
 }
@@ -83,7 +80,7 @@ export interface ImportReport {
 }
 
 /** Events per batch: big enough to amortise commits, small enough to stay light. */
-export const IMPORT_BATCH = 2000;
+export const IMPORT_BATCH = 4000;
 
 /**
  * Copies every bucket and event of `source` into `sink`. Up to two batches are in flight, so

@@ -59,7 +59,7 @@ function buildRustDb(file: string): Expected[] {
         const start = 1_700_000_000_000_000_000n + BigInt(i) * 5_000_000_123n + BigInt(bi) * 777n;
         const end = start + BigInt((i % 11) * 1_000_000_000 + 456_789);
         insE.run(row, start, end, JSON.stringify(dataOf(bi, i)));
-        events.push({ timestamp: Number(start / 1000n), duration: Number((end - start) / 1000n), data: dataOf(bi, i) });
+        events.push({ timestamp: Number(start / 1000n), duration: Number(end / 1000n - start / 1000n), data: dataOf(bi, i) });
       }
       out.push({ bucket: { id: b.id, type: b.type, client: b.client, hostname: b.hostname, created: parseTimestamp(b.created), data: b.data }, events });
     });

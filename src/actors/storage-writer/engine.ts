@@ -199,13 +199,15 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
         // Identity = (start, duration, data with sorted keys), as the reference's import merge.
         const key = (start: number, dur: number, data: unknown) => `${start}|${dur}|${canonicalJson(data)}`;
         const seen = new Set<string>();
-        for (const r of s.eventsStartingIn.iterate(row, lo, hi) as Iterable<{ starttime: number; endtime: number; data: string }>) {
-          seen.add(key(r.starttime, r.endtime - r.starttime, JSON.parse(r.data)));
+        if (!op.fresh) {
+          for (const r of s.eventsStartingIn.iterate(row, lo, hi) as Iterable<{ starttime: number; endtime: number; data: string }>) {
+            seen.add(key(r.starttime, r.endtime - r.starttime, JSON.parse(r.data)));
+          }
         }
         let inserted = 0;
         for (const raw of op.events) {
           const e = admit(op.bucket, raw);
-          if (!e || seen.has(key(e.timestamp, e.duration, e.data))) continue;
+          if (!e || (!op.fresh && seen.has(key(e.timestamp, e.duration, e.data)))) continue;
           insertEvent(row, e);
           inserted++;
         }

@@ -38,7 +38,13 @@ export type WriteOp =
    * → { inserted }. Import into an existing bucket: events identical (start, duration, data) to a stored
    * one are skipped, so re-importing a file changes nothing. Ids are ignored.
    */
-  | { kind: 'importEvents'; bucket: string; events: Event[] }
+  | {
+      kind: 'importEvents';
+      bucket: string;
+      events: Event[];
+      /** The bucket was created by this same import (`sundial import`): nothing to compare against, skip the check. */
+      fresh?: boolean;
+    }
   /** → { deleted }. Deletes these events wherever they are (privacy: forget). */
   | { kind: 'deleteEvents'; ids: number[] }
   /** → null. */
