@@ -7,7 +7,7 @@ import { freePort } from '../../src/bus/credentials.js';
 import { openReadonly } from '../../src/storage/open.js';
 import { Reader } from '../../src/storage/read.js';
 import { parseTimestamp } from '../../src/model/time.js';
-import { runCli, spawnDaemon, waitForHttp } from '../helpers/daemon.js';
+import { runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -164,6 +164,7 @@ describe('sundial import activitywatch', () => {
       }
     });
     await waitForHttp(port);
+    await waitFor('daemon file', () => fs.existsSync(path.join(data, 'daemon-testing.json')));
     const flags = ['--testing', '--data-dir', data];
     const r = await runCli(['import', 'activitywatch', '--db', src, ...flags]);
     expect(r.stderr).toBe('');

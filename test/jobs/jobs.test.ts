@@ -167,6 +167,7 @@ describe('sundial backup now / restore', () => {
       }
     });
     await waitForHttp(port);
+    await waitFor('daemon file', () => fs.existsSync(path.join(dir, 'daemon-testing.json')));
     const json = { 'content-type': 'application/json' };
     const base = `http://127.0.0.1:${port}/api/0`;
     await fetch(`${base}/buckets/keep`, { method: 'POST', headers: json, body: JSON.stringify({ client: 'c', type: 't', hostname: 'h' }) });
