@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/bus/credentials.js';
-import { runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
+import { COMMANDS, commandHelp } from '../../src/cli/main.js';
+import { ROOT, runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -31,6 +32,11 @@ describe('sundial CLI: usage', () => {
     expect(st.stdout).toMatch(/--json/);
     expect(st.stdout).not.toMatch(/--match/);
     expect((await runCli(['help', 'status'])).stdout).toBe(st.stdout);
+  });
+
+  it('docs/cli.md holds every command’s current help', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'cli.md'), 'utf8');
+    for (const c of COMMANDS) expect(doc, c.name).toContain(`## ${c.name}\n\n\`\`\`\n${commandHelp(c)}\n\`\`\``);
   });
 
   it('exits 2 with one line in our words for every usage error', async () => {
