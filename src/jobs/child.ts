@@ -65,7 +65,17 @@ export function jobsChild(jobs: Job[]): ChildSpec {
           const p = runOnce();
           running.add(p);
           void p.finally(() => running.delete(p));
-        }, { name: `sundial-${job.name}`, noOverlap: true });
+        }, {
+          name: `sundial-${job.name}`,
+          noOverlap: true,
+          // node-cron's own notes (a missed run after a suspend, ...) go to our log, not to stdout.
+          logger: {
+            info: (m) => ctx.log.debug({ job: job.name }, m),
+            warn: (m) => ctx.log.warn({ job: job.name }, m),
+            error: (m, err) => ctx.log.error({ job: job.name, err: err ?? m }, typeof m === 'string' ? m : 'node-cron error'),
+            debug: () => {},
+          },
+        });
         return { job, task };
       });
       for (const { task } of tasks) await task.start();
