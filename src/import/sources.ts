@@ -264,41 +264,73 @@ async function openExport(file: string): Promise<Source> {
     const c = counts.get(keys[i]!) ?? { n: 0, s: null, e: null };
     Object.assign(b, { count: c.n, start: c.s, end: c.e });
   });
+  let cursor: ReturnType<typeof exportCursor> | null = null;
   return {
     kind: 'export JSON',
     file,
     buckets,
     skipped,
-    async *events(id, batch) {
-      // Another pass per bucket keeps memory small whatever the file's size.
-      let out: Event[] = [];
-      const pending: Event[][] = [];
-      let current = '';
-      let idx = -1;
+    // One read of the file serves every bucket when they are asked for in file order (as the import
+    // does); asking for an earlier bucket starts a new read.
+    events(id, batch) {
       const wanted = buckets.findIndex((b) => b.bucket.id === id);
-      const parser = new ImportParser();
-      for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
-        for (const it of parser.write(chunk)) {
-          if (it.kind === 'bucket') {
-            idx++;
-            current = it.key;
-          } else if (it.kind === 'event' && idx === wanted) {
-            try {
-              out.push(parseEvent(it.value, { where: `bucket '${current}' event` }));
-            } catch {
-              continue;
-            }
-            if (out.length >= batch) {
-              pending.push(out);
-              out = [];
-            }
-          }
-        }
-        while (pending.length) yield pending.shift()!;
-      }
-      parser.end();
-      if (out.length) yield out;
+      if (!cursor || cursor.index > wanted) cursor = exportCursor(file);
+      return cursor.take(wanted, batch);
     },
     close: () => {},
   };
+}
+
+/** A forward-only reader of an export file's events, bucket by bucket (by position in the file). */
+function exportCursor(file: string) {
+  const parser = new ImportParser();
+  const chunks = (fs.createReadStream(file) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let items: ReturnType<ImportParser['write']> = [];
+  let at = 0;
+  let ended = false;
+  const next = async (): Promise<ReturnType<ImportParser['write']>[number] | null> => {
+    while (at >= items.length) {
+      if (ended) return null;
+      const c = await chunks.next();
+      if (c.done) {
+        items = parser.end();
+        ended = true;
+      } else items = parser.write(c.value);
+      at = 0;
+    }
+    return items[at++]!;
+  };
+  const cur = {
+    /** Index of the bucket being read (-1 before the first). */
+    index: -1,
+    inside: false,
+    async *take(wanted: number, batch: number): AsyncGenerator<Event[]> {
+      let out: Event[] = [];
+      for (;;) {
+        if (cur.index === wanted && !cur.inside) break; // that bucket is done
+        const it = await next();
+        if (!it) break;
+        if (it.kind === 'bucket') {
+          cur.index++;
+          cur.inside = true;
+        } else if (it.kind === 'bucketEnd') {
+          cur.inside = false;
+        } else if (it.kind === 'event' && cur.index === wanted) {
+          try {
+            checkDepth(it.value);
+            out.push(parseEvent(it.value, { where: 'event' }));
+          } catch {
+            continue; // counted in the first pass
+          }
+          if (out.length >= batch) {
+            yield out;
+            out = [];
+          }
+        }
+        if (cur.index > wanted) break;
+      }
+      if (out.length) yield out;
+    },
+  };
+  return cur;
 }

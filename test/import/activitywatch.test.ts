@@ -214,6 +214,41 @@ describe('sundial import activitywatch', () => {
     expect(badSince.code).toBe(2);
   });
 
+  it('an export file with an empty bucket, events before the header fields and an unreadable event', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'aw-buckets-export.json');
+    const doc = {
+      buckets: {
+        empty: { id: 'empty', created: '2024-01-01T00:00:00Z', type: 't', client: 'c', hostname: 'h', data: {}, events: [] },
+        late: {
+          events: [
+            { timestamp: '2024-02-01T10:00:00.123456Z', duration: 1.5, data: { title: 'Ünïcode ✓' } },
+            { timestamp: 'not a time', duration: 1, data: {} },
+            { timestamp: '2024-02-01T09:00:00+01:00', duration: 0, data: { title: 'earlier' } },
+          ],
+          id: 'late', created: '2024-01-02T00:00:00Z', type: 'currentwindow', client: 'x', hostname: 'hh', data: { k: 1 },
+        },
+      },
+    };
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const data = path.join(dir, 'data');
+    const r = await runCli(['import', 'activitywatch', '--db', file, '--testing', '--data-dir', data]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/imported 2 events into 2 buckets; 1 unreadable events skipped/);
+    expect(sorted(stored(data))).toEqual(
+      sorted([
+        { bucket: { id: 'empty', type: 't', client: 'c', hostname: 'h', created: parseTimestamp('2024-01-01T00:00:00Z'), data: {} }, events: [] },
+        {
+          bucket: { id: 'late', type: 'currentwindow', client: 'x', hostname: 'hh', created: parseTimestamp('2024-01-02T00:00:00Z'), data: { k: 1 } },
+          events: [
+            { timestamp: parseTimestamp('2024-02-01T10:00:00.123456Z'), duration: 1_500_000, data: { title: 'Ünïcode ✓' } },
+            { timestamp: parseTimestamp('2024-02-01T08:00:00Z'), duration: 0, data: { title: 'earlier' } },
+          ],
+        },
+      ]),
+    );
+  });
+
   it('a truncated or foreign SQLite file, or not a database at all: one clear line, nothing changed', async () => {
     const dir = tmp();
     const src = path.join(dir, 'sqlite.db');
