@@ -139,7 +139,7 @@ function rustSource(file: string, db: Database.Database, hasData: boolean): Sour
     skipped: 0,
     async *events(id, batch) {
       // Nanoseconds to microseconds in SQL (integer division): the results fit a double exactly.
-      const q = db.prepare('SELECT starttime / 1000 AS s, endtime / 1000 - starttime / 1000 AS d, data FROM events WHERE bucketrow = ? ORDER BY starttime, id');
+      const q = db.prepare('SELECT starttime / 1000 AS s, endtime / 1000 - starttime / 1000 AS d, data FROM events WHERE bucketrow = ? ORDER BY starttime');
       let out: Event[] = [];
       for (const r of q.iterate(rowOf.get(id)) as IterableIterator<{ s: number; d: number; data: string }>) {
         const data = jsonObject(r.data);
