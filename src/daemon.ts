@@ -50,6 +50,8 @@ export interface DaemonOptions {
   log: Logger;
   /** Extra children (tests, plugins) appended after the built-in ones. */
   extraChildren?: ChildSpec[];
+  /** Called with the bound HTTP port each time the http child listens (the CLI records it in the data dir). */
+  onListen?: (port: number) => void;
   /** Restart intensity and backoff (defaults: 5 restarts in 60 s; 100 ms doubling to 30 s). */
   restart?: Pick<SupervisorOptions, 'intensity' | 'backoff'>;
 }
@@ -155,7 +157,10 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
         createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(read()) }),
       logFile: paths.logFile,
       control: (req, res, path) => controlHandler(req, res, path),
-      onListen: (port) => (httpPort = port),
+      onListen: (port) => {
+        httpPort = port;
+        opts.onListen?.(port);
+      },
     }),
   );
   if (config.jobs.enabled) {

@@ -35,7 +35,9 @@ const start: Command = {
     const { paths, config } = w;
     await checkPortFree(config.server.host, config.server.port);
     const log = createLogger({ verbose: bool(f, 'verbose'), file: paths.logFile });
-    const daemon = await buildDaemon({ config, paths, testing: w.testing, log });
+    // Rewritten whenever the http child (re)binds, so a restart on a new port (port 0) is followed.
+    const record = (port: number) => writeDaemonRecord(paths.daemonFile, { pid: process.pid, host: config.server.host, port, startedAt: new Date().toISOString() });
+    const daemon = await buildDaemon({ config, paths, testing: w.testing, log, onListen: record });
     let stopping: Promise<void> | null = null;
     const shutdown = (signal: string) => {
       if (stopping) {
@@ -59,9 +61,6 @@ const start: Command = {
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (kept running)'));
     await daemon.start();
-    if (daemon.port !== null) {
-      writeDaemonRecord(paths.daemonFile, { pid: process.pid, host: config.server.host, port: daemon.port, startedAt: new Date().toISOString() });
-    }
     const url = `http://${config.server.host}:${daemon.port}`;
     // On a terminal the pretty log goes to stderr; under a service manager say once where the log is.
     if (process.stdout.isTTY) console.log(`Sundial is running at ${url} (Ctrl-C to stop)`);

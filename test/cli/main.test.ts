@@ -102,4 +102,29 @@ describe('sundial CLI with a daemon', () => {
     expect(await new Promise((res) => p.on('exit', (c) => res(c)))).toBe(0);
     expect(fs.existsSync(path.join(tmp.dir, 'daemon-testing.json'))).toBe(false);
   });
+
+  it('follows the http child to a new port after a restart (port 0): the daemon file is rewritten', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const p = spawnDaemon(tmp.dir, 0);
+    cleanups.push(async () => {
+      if (p.exitCode === null) {
+        p.kill('SIGTERM');
+        await new Promise((r) => p.on('exit', r));
+      }
+    });
+    const file = path.join(tmp.dir, 'daemon-testing.json');
+    const first = await waitFor('daemon file', () => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { port: number }) : false));
+    const flags = ['--testing', '--data-dir', tmp.dir];
+    // Its reply can be lost while the http child restarts (the control path still runs over http).
+    await runCli(['restart', 'http', ...flags]);
+    const second = await waitFor('new port', () => {
+      const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { port: number };
+      return r.port !== first.port ? r : false;
+    });
+    await waitForHttp(second.port);
+    const s = await runCli(['status', '--json', ...flags]);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).pid).toBe(p.pid);
+  });
 });
