@@ -17,7 +17,7 @@ export function progressBar(label: string, unit = 'events') {
     const width = 24;
     const bar = frac === null ? '' : `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${(frac * 100).toFixed(0).padStart(3)}% `;
     const eta = frac !== null && rate > 0 && total ? `, ETA ${fmtSecs((total - done) / rate)}` : '';
-    process.stderr.write(`\r${label} ${bar}${done.toLocaleString()}${total ? `/${total.toLocaleString()}` : ''} ${unit}, ${Math.round(rate).toLocaleString()} ${unit}/s${eta}\x1b[K`);
+    process.stderr.write(`\r${label} ${bar}${done.toLocaleString('en-US')}${total ? `/${total.toLocaleString('en-US')}` : ''} ${unit}, ${Math.round(rate).toLocaleString('en-US')} ${unit}/s${eta}\x1b[K`);
   };
   return {
     update: (done: number, total: number | null) => draw(done, total),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { freePort } from '../../src/bus/credentials.js';
 import { openReadonly } from '../../src/storage/open.js';
 import { Reader } from '../../src/storage/read.js';
 import { parseTimestamp } from '../../src/model/time.js';
-import { runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
+import { BIN, runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -148,6 +149,17 @@ describe('sundial import activitywatch', () => {
     expect(again.stdout).toMatch(/imported 0 events into 3 buckets; 5200 were already here/);
     expect(count(data)).toBe(5200);
     expect(hash(src)).toBe(before);
+  });
+
+  it('shows a progress bar with events/s and an ETA on a terminal', async () => {
+    const dir = tmp();
+    const src = path.join(dir, 'sqlite.db');
+    buildRustDb(src);
+    const cmd = [process.execPath, BIN, 'import', 'activitywatch', '--db', src, '--testing', '--data-dir', path.join(dir, 'data')].map((a) => `'${a}'`).join(' ');
+    // script(1) gives the command a pseudo-terminal, as a person's shell would.
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/importing \[#{24}\] 100% 5,200\/5,200 events, [\d,]+ events\/s, ETA \d+ s/);
   });
 
   it('imports an aw-server (peewee) database through the running daemon; a second run adds nothing', async () => {
