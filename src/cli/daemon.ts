@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { buildDaemon, StartupError } from '../daemon.js';
+import type { JobStatus } from '../jobs/child.js';
 import { createLogger } from '../log.js';
 import { bool, CliError } from './args.js';
 import { flags, type Command } from './command.js';
@@ -7,22 +8,21 @@ import { where } from './context.js';
 import { callDaemon, callOk, removeDaemonRecord, writeDaemonRecord } from './daemon-client.js';
 import { DAEMON_FLAGS } from './flags.js';
 
-/** Fails fast, with one clear line, when something already listens on the HTTP port. */
-function checkPortFree(host: string, port: number): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
+/** Whether `host:port` can be listened on: null when it can, else the error code (EADDRINUSE, ...). */
+export function tryListen(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new StartupError(
-          err.code === 'EADDRINUSE'
-            ? `${host}:${port} is already in use (another Sundial or ActivityWatch server?); stop it or choose --port`
-            : `cannot listen on ${host}:${port}: ${err.message}`,
-        ),
-      ),
-    );
-    srv.listen(port, host, () => srv.close(() => resolve()));
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    srv.listen(port, host, () => srv.close(() => resolve(null)));
   });
+}
+
+/** Fails fast, with one clear line, when something already listens on the HTTP port. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const problem = await tryListen(host, port);
+  if (problem === 'EADDRINUSE') throw new StartupError(`${host}:${port} is already in use (another Sundial or ActivityWatch server?); stop it or choose --port`);
+  if (problem) throw new StartupError(`cannot listen on ${host}:${port}: ${problem}`);
 }
 
 const start: Command = {
@@ -78,16 +78,6 @@ interface ChildRow {
   info: Record<string, unknown>;
 }
 
-export interface JobInfo {
-  name: string;
-  schedule: string;
-  running: boolean;
-  lastRun: string | null;
-  outcome: 'ok' | 'failed' | null;
-  durationMs: number | null;
-  message: string | null;
-  nextRun: string | null;
-}
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 
@@ -106,7 +96,7 @@ export function printStatus(s: Record<string, unknown>): void {
       .filter(Boolean)
       .join(', ');
     console.log(`  ${k.name.padEnd(16)} ${k.state.padEnd(9)} ${extra}`);
-    for (const j of (k.info.jobs as JobInfo[] | undefined) ?? []) {
+    for (const j of (k.info.jobs as JobStatus[] | undefined) ?? []) {
       const last = j.lastRun ? `last ${when(j.lastRun)} ${j.outcome}${j.durationMs !== null ? ` in ${j.durationMs} ms` : ''}${j.outcome === 'failed' && j.message ? ` (${j.message})` : ''}` : 'not run yet';
       console.log(`    ${j.name.padEnd(14)} ${j.running ? 'running, ' : ''}${last}; next ${when(j.nextRun)}`);
     }

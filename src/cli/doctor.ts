@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { daemonPaths } from '../config/paths.js';
@@ -14,6 +13,7 @@ import { bool, intFlag, str, type FlagValues } from './args.js';
 import { flags, type Command } from './command.js';
 import type { Where } from './context.js';
 import { runningDaemon } from './daemon-client.js';
+import { tryListen } from './daemon.js';
 import { DAEMON_FLAGS } from './flags.js';
 import { serviceEnv, serviceState } from './service.js';
 
@@ -65,14 +65,6 @@ async function checkDisplay(w: Where): Promise<Finding> {
   }
 }
 
-function portFree(host: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-    srv.listen(port, host, () => srv.close(() => resolve(null)));
-  });
-}
-
 async function checkPort(w: Where): Promise<Finding> {
   const d = runningDaemon(w);
   const { host, port } = w.config.server;
@@ -85,7 +77,7 @@ async function checkPort(w: Where): Promise<Finding> {
     }
   }
   if (port === 0) return ok('port', 'any free port (server.port = 0)');
-  const busy = await portFree(host, port);
+  const busy = await tryListen(host, port);
   if (busy === 'EADDRINUSE') return fail('port', `${host}:${port} is taken by another program (ActivityWatch's aw-server?)`, 'stop it, or set server.port / --port');
   if (busy) return fail('port', `cannot listen on ${host}:${port}: ${busy}`, 'check server.host');
   return ok('port', `${host}:${port} is free`);

@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { CliError, parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { isUserFacing } from './context.js';
 import { daemonCommands } from './daemon.js';
@@ -121,4 +121,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export { CliError };

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openReadonly } from '../storage/open.js';
+import { fileTimestamp } from '../model/time.js';
 
 const NAME = /^sundial-(\d{8}T\d{6}Z)\.db$/;
 
 /** `sundial-20240601T033000Z.db`: sorts by time, says when. */
-export const backupName = (at: Date): string => `sundial-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.db`;
+export const backupName = (at: Date): string => `sundial-${fileTimestamp(at)}.db`;
 
 /** Backups in `dir`, newest first. */
 export function listBackups(dir: string): string[] {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileTimestamp } from '../model/time.js';
 
 /** Rotated log files of `logFile` (`sundial.log.20240601T041500Z`), newest first. */
 export function rotatedLogs(logFile: string): string[] {
@@ -28,7 +29,7 @@ export function pruneLogs(logFile: string, maxBytes: number, keep: number, now =
     /* no log yet */
   }
   if (size > maxBytes) {
-    rotated = `${logFile}.${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    rotated = `${logFile}.${fileTimestamp(now)}`;
     fs.copyFileSync(logFile, rotated);
     fs.chmodSync(rotated, 0o600);
     fs.truncateSync(logFile, 0);

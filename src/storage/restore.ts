@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from './schema.js';
+import { fileTimestamp } from '../model/time.js';
 
 /** Why a file cannot be used as a Sundial database, in one line; null when it can. */
 export function checkSundialDatabase(file: string, full = true): string | null {
@@ -40,7 +41,7 @@ const SIDE = ['', '-wal', '-shm'];
 export async function restoreDatabase(from: string, dbFile: string, now = new Date()): Promise<string | null> {
   const problem = checkSundialDatabase(from);
   if (problem) throw new Error(problem);
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = fileTimestamp(now);
   const aside = `${dbFile}.replaced-${stamp}`;
   const moved: string[] = [];
   for (const ext of SIDE) {
