@@ -8,6 +8,7 @@ import { afterUninstall, installPlan, parseEnvLines, sessionImport, servicePaths
 import { bool, CliError, str, UsageError, type FlagValues } from './args.js';
 import { flags, type Command } from './command.js';
 import { where, type Where } from './context.js';
+import { runningDaemon } from './daemon-client.js';
 import { DATA_FLAGS } from './flags.js';
 
 function run(argv: string[]): { code: number; out: string; err: string } {
@@ -143,8 +144,11 @@ export const service: Command = {
     const e = serviceEnv(w, f);
     const dry = bool(f, 'dry-run');
     switch (action) {
-      case 'install':
+      case 'install': {
+        const d = runningDaemon(w);
+        if (d) console.error(`note: a daemon started by hand (pid ${d.pid}) uses ${w.paths.dataDir}; stop it, or the service's daemon cannot start`);
         return install(e, dry);
+      }
       case 'uninstall':
         return uninstall(e, dry);
       case 'status': {
