@@ -18,6 +18,9 @@ import { createControlHandler, type ControlHandler, type ControlTarget } from '.
 import { controlSessions } from './http/control/session.js';
 import { listenControlSocket, type ControlSocket } from './http/control/socket.js';
 import { BUILTIN_UI_DIR, staticHandler } from './http/ui/static.js';
+import { importActions } from './import/apply.js';
+import { jobsChild } from './jobs/child.js';
+import { builtinJobs } from './jobs/index.js';
 import type { Logger } from './log.js';
 import { StartupError } from './model/errors.js';
 import { nowMicros } from './model/time.js';
@@ -101,10 +104,10 @@ function warmUpQuery(reader: Reader): unknown {
 }
 
 /**
- * The supervision tree as data, in start order: bus, storage writer, heartbeat queue, HTTP, then
- * watchers. Stop runs in reverse, so watchers stop first, the queue drains into the writer, the
- * database closes, and nats-server stops last. `significant` children take the daemon down when
- * they fail for good; watchers only report.
+ * The supervision tree as data, in start order: bus, storage writer, heartbeat queue, HTTP, jobs,
+ * the watchers' outbox, watchers, plugins. Stop runs in reverse, so watchers and plugins stop first,
+ * the outbox and the queue drain into the writer, the database closes, and nats-server stops last.
+ * `significant` children take the daemon down when they fail for good; the others only report.
  */
 export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
   const { paths, log } = d;
@@ -149,6 +152,8 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
       significant: true,
     },
   );
+  // Scheduled upkeep (backups, optimize, log pruning); a failing job is reported, never fatal.
+  if (config.jobs.enabled) specs.push(jobsChild(builtinJobs(config.jobs, paths, d.writer)));
   if (d.watchers) {
     // Watchers write through the plugin library like any plugin: probe → watcher → outbox → bus →
     // queue → writer. The outbox child sits before them, so at shutdown it drains after they stop.
@@ -181,8 +186,8 @@ function loadNativeProbes(config: Config, log: Logger): void {
   }
 }
 
-/** The control endpoint's target: status, child actions and the privacy actions. */
-function controlTarget(status: () => Record<string, unknown>, supervisor: () => Supervisor, names: Set<string>, privacy: ControlTarget['actions']): ControlTarget {
+/** The control endpoint's target: status, child actions, the privacy and import actions. */
+function controlTarget(status: () => Record<string, unknown>, supervisor: () => Supervisor, names: Set<string>, actions: ControlTarget['actions']): ControlTarget {
   return {
     status,
     children: {
@@ -191,7 +196,7 @@ function controlTarget(status: () => Record<string, unknown>, supervisor: () => 
       stop: async (n) => void (await supervisor().stopChild(n)),
       start: async (n) => void (await supervisor().startChild(n)),
     },
-    actions: privacy,
+    actions,
   };
 }
 
@@ -237,9 +242,9 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
       children: kids,
     };
   };
-  const privacy = privacyActions({ pause, read, writer, log });
+  const actions = { ...privacyActions({ pause, read, writer, log }), ...importActions({ read, writer }) };
   const names = new Set<string>();
-  const target = controlTarget(status, () => supervisor, names, privacy);
+  const target = controlTarget(status, () => supervisor, names, actions);
   const runtime = (port: number | null) =>
     writeRuntime(paths.runtime, { pid: process.pid, port, socket: paths.controlSocket, version: VERSION, startedAt: new Date(startedAt).toISOString() });
 

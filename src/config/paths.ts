@@ -36,6 +36,8 @@ export interface DaemonPaths {
   runtime: string;
   /** The control endpoint for the CLI (unix socket; a named pipe on Windows). */
   controlSocket: string;
+  /** Nightly backups (scheduled jobs, `sundial backup now`). */
+  backupDir: string;
 }
 
 export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
@@ -56,6 +58,7 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
     lock: path.join(dataDir, `daemon${t}.lock`),
     runtime: path.join(dataDir, `daemon${t}.json`),
     controlSocket: controlSocketPath(dataDir, `control${t}`),
+    backupDir: path.join(dataDir, `backups${t}`),
   };
 }
 

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { PROBE_NAMES } from '../platform/choose.js';
 
@@ -19,6 +20,7 @@ const regex = z.string().refine(isRegex, 'is not a valid regular expression');
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const url = z.string().url();
+const schedule = z.string().refine((c) => cron.validate(c), 'is not a valid cron expression');
 
 export function configSchema(testing: boolean) {
   // A missing section is an empty one, so each of its keys takes its default.
@@ -93,6 +95,21 @@ export function configSchema(testing: boolean) {
       .default([])
       .describe('plugins and external watchers run as supervised child processes: `[[plugins]]` with `name`, `command` (not for bundled ones: `media`), `args`, `env`, `enabled` (docs/plugins.md)'),
     plugins_discover: z.boolean().default(false).describe('also run every `aw-watcher-*` / `sundial-watcher-*` executable on PATH'),
+    jobs: section({
+      enabled: z.boolean().default(true).describe('run the scheduled jobs below (cron expressions, local time; docs/service.md)'),
+      backup: section({
+        schedule: schedule.default('30 3 * * *').describe('online backup of the database into `backups/`'),
+        keep: z.number().int().min(1).default(7).describe('backups kept (the newest)'),
+      }),
+      optimize: section({
+        schedule: schedule.default('0 4 * * 0').describe('`PRAGMA optimize` and an incremental vacuum of free pages'),
+      }),
+      prune_logs: section({
+        schedule: schedule.default('15 4 * * *').describe("rotation of the daemon's log file"),
+        max_bytes: z.number().int().positive().default(10_000_000).describe('the log file is rotated above this size'),
+        keep: z.number().int().min(0).default(5).describe('rotated log files kept'),
+      }),
+    }),
     ui: section({
       static_dir: z.string().min(1).nullable().default(null).describe("serve this folder at `/` instead of the built-in web UI (e.g. a build of ActivityWatch's web UI)"),
     }),

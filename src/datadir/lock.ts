@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Conflict } from '../model/errors.js';
 import { readRuntime } from './runtime.js';
@@ -12,6 +14,7 @@ export interface DataDirLock {
  * even by `kill -9`, so a stale lock cannot exist and a second daemon is refused at once.
  */
 export function lockDataDir(file: string, runtimeFile: string): DataDirLock {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file, { timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');

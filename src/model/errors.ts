@@ -3,7 +3,7 @@
  * HTTP status and a CLI exit code. Anything thrown that is not a SundialError is a bug of ours:
  * HTTP answers 500 and logs it, the CLI prints it with its stack.
  */
-export type ErrorKind = 'input' | 'usage' | 'denied' | 'not-found' | 'conflict' | 'unavailable' | 'timeout' | 'startup';
+export type ErrorKind = 'input' | 'usage' | 'denied' | 'not-found' | 'conflict' | 'unavailable' | 'timeout' | 'startup' | 'failed';
 
 export abstract class SundialError extends Error {
   abstract readonly kind: ErrorKind;
@@ -64,6 +64,12 @@ export class StartupError extends SundialError {
   override name = 'StartupError';
 }
 
+/** A command could not do what was asked, for a reason the user can act on (a CLI failure, exit 1). */
+export class Failed extends SundialError {
+  readonly kind = 'failed';
+  override name = 'Failed';
+}
+
 export const notFound = (what: string): NotFound => new NotFound(what);
 
 const STATUS: Record<ErrorKind, number> = {
@@ -74,6 +80,7 @@ const STATUS: Record<ErrorKind, number> = {
   timeout: 408,
   conflict: 409,
   startup: 500,
+  failed: 500,
   unavailable: 503,
 };
 
@@ -85,6 +92,7 @@ const EXIT: Record<ErrorKind, number> = {
   conflict: 1,
   timeout: 1,
   startup: 1,
+  failed: 1,
   unavailable: 3,
 };
 
@@ -122,6 +130,7 @@ const MAKE: Record<ErrorKind, (message: string) => SundialError> = {
   unavailable: (m) => new Unavailable(m),
   timeout: (m) => new Timeout(m),
   startup: (m) => new StartupError(m),
+  failed: (m) => new Failed(m),
 };
 
 export function fromWire(w: WireError): Error {

@@ -68,3 +68,6 @@ export function secondsToMicros(seconds: unknown, what = 'duration'): Micros {
 export const microsToSeconds = (us: Micros): number => us / US_PER_S;
 
 export const nowMicros = (): Micros => Date.now() * US_PER_MS;
+
+/** `20240601T033000Z`: a UTC time for file names (sorts by time, no characters that need quoting). */
+export const fileTimestamp = (at: Date): string => at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

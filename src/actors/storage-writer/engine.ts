@@ -42,6 +42,7 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
   let batches = 0;
 
   const ctx: OpContext = {
+    db,
     s,
     reader,
     caches,

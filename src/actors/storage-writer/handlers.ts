@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Bucket } from '../../model/bucket.js';
 import { InputError } from '../../model/errors.js';
 import { canonicalJson, endOf, type Event } from '../../model/event.js';
@@ -13,6 +14,8 @@ const WHOLE_BUCKET = Number.MIN_SAFE_INTEGER;
 
 /** What a write op's handler works with; the engine provides one per connection. */
 export interface OpContext {
+  /** The writer's connection, for the upkeep pragmas (maintenance). */
+  db: Database.Database;
   s: Statements;
   reader: Reader;
   caches: WriterCaches;
@@ -127,13 +130,16 @@ export const HANDLERS: { [K in WriteOp['kind']]: Handler<K> } = {
     // Identity = (start, duration, data with sorted keys), as ActivityWatch's import merge.
     const key = (start: number, dur: number, data: unknown) => `${start}|${dur}|${canonicalJson(data)}`;
     const seen = new Set<string>();
-    for (const r of c.s.eventsStartingIn.iterate(row, lo, hi) as Iterable<{ starttime: number; endtime: number; data: string }>) {
-      seen.add(key(r.starttime, r.endtime - r.starttime, JSON.parse(r.data)));
+    // A bucket this same import created has nothing to compare against.
+    if (!op.fresh) {
+      for (const r of c.s.eventsStartingIn.iterate(row, lo, hi) as Iterable<{ starttime: number; endtime: number; data: string }>) {
+        seen.add(key(r.starttime, r.endtime - r.starttime, JSON.parse(r.data)));
+      }
     }
     let inserted = 0;
     for (const raw of op.events) {
       const e = c.admit(op.bucket, raw);
-      if (!e || seen.has(key(e.timestamp, e.duration, e.data))) continue;
+      if (!e || (!op.fresh && seen.has(key(e.timestamp, e.duration, e.data)))) continue;
       insertEvent(c, row, e);
       inserted++;
     }
@@ -163,6 +169,15 @@ export const HANDLERS: { [K in WriteOp['kind']]: Handler<K> } = {
     checkSettingKey(op.key);
     c.s.deleteSetting.run(`settings.${op.key}`);
     return null;
+  },
+
+  maintenance(op, c) {
+    if (op.optimize) c.db.pragma('optimize');
+    const free = () => c.db.pragma('freelist_count', { simple: true }) as number;
+    const autoVacuum = c.db.pragma('auto_vacuum', { simple: true }) as number;
+    const freePagesBefore = free();
+    if (autoVacuum === 2 && freePagesBefore > 0 && op.vacuumPages > 0) c.db.pragma(`incremental_vacuum(${Math.floor(op.vacuumPages)})`);
+    return { autoVacuum, freePagesBefore, freePagesAfter: free() };
   },
 };
 

@@ -39,13 +39,33 @@ export type WriteOp =
    * → { inserted }. Import into an existing bucket: events identical (start, duration, data) to a stored
    * one are skipped, so re-importing a file changes nothing. Ids are ignored.
    */
-  | { kind: 'importEvents'; bucket: string; events: Event[] }
+  | {
+      kind: 'importEvents';
+      bucket: string;
+      events: Event[];
+      /** The bucket was created by this same import (`sundial import`): nothing to compare against, skip the check. */
+      fresh?: boolean;
+    }
   /** → { deleted }. Deletes these events wherever they are (privacy: forget). */
   | { kind: 'deleteEvents'; ids: number[] }
   /** → null. */
   | { kind: 'setSetting'; key: string; value: unknown }
   /** → null. */
-  | { kind: 'deleteSetting'; key: string };
+  | { kind: 'deleteSetting'; key: string }
+  /**
+   * → Maintenance. Scheduled upkeep (jobs child): `PRAGMA optimize`, then an incremental vacuum of at
+   * most `vacuumPages` free pages (only in a database created with auto_vacuum=INCREMENTAL). Sent
+   * through the writer so that it never competes with it for the write lock; small steps keep the
+   * heartbeats flowing in between.
+   */
+  | { kind: 'maintenance'; optimize: boolean; vacuumPages: number };
+
+export interface Maintenance {
+  /** 0 none, 1 full, 2 incremental. */
+  autoVacuum: number;
+  freePagesBefore: number;
+  freePagesAfter: number;
+}
 
 /**
  * Ops carrying a Delivery resolve null when they were applied before; only the heartbeat queue
@@ -61,7 +81,9 @@ export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
         ? { inserted: number }
         : K extends 'deleteEvent' | 'deleteEvents'
           ? { deleted: number }
-          : null;
+          : K extends 'maintenance'
+            ? Maintenance
+            : null;
 
 /** The storage writer as seen by everyone else (HTTP, heartbeat queue, CLI tools). */
 export interface Writer {

@@ -11,7 +11,7 @@ import type { Ctx } from './context.js';
  * million events never sit in memory, and the shared Reader connection stays free for other requests.
  * The SQL is here rather than in Reader because Reader returns arrays.
  */
-interface RawBucket { id: number; name: string; type: string; client: string; hostname: string; created: number; data: string }
+export interface RawBucket { id: number; name: string; type: string; client: string; hostname: string; created: number; data: string }
 
 const FLUSH_AT = 64 * 1024;
 
@@ -65,42 +65,11 @@ async function streamExport(ctx: Ctx, only: string | null): Promise<void> {
       res.end();
       return;
     }
-    const span = db.prepare('SELECT min(starttime) AS s, max(endtime) AS e FROM events WHERE bucketrow = ?');
-    const rows = db.prepare(
-      'SELECT id, starttime, endtime, data FROM events WHERE bucketrow = ? ORDER BY starttime DESC, id ASC',
-    );
-    let buf = '{"buckets":{';
-    const flush = async (): Promise<boolean> => {
-      const ok = res.write(buf);
-      buf = '';
-      if (!ok) await drained(res);
-      return !res.destroyed;
-    };
-    let firstBucket = true;
-    for (const b of buckets) {
-      const { s, e } = span.get(b.id) as { s: number | null; e: number | null };
-      const end = e === null ? null : formatTimestamp(e);
-      const head = {
-        id: b.name, type: b.type, client: b.client, hostname: b.hostname, created: formatTimestamp(b.created),
-        data: JSON.parse(b.data) as unknown,
-        metadata: { start: s === null ? null : formatTimestamp(s), end },
-        last_updated: end,
-      };
-      // Events go last, so a streaming importer has the bucket header before the first event.
-      const headJson = JSON.stringify(head);
-      buf += `${firstBucket ? '' : ','}${JSON.stringify(b.name)}:${headJson.slice(0, -1)},"events":[`;
-      firstBucket = false;
-      let first = true;
-      for (const r of rows.iterate(b.id) as IterableIterator<{ id: number; starttime: number; endtime: number; data: string }>) {
-        // `data` is stored as JSON text written by the storage writer; it is copied verbatim.
-        buf += `${first ? '' : ','}{"id":${r.id},"timestamp":"${formatTimestamp(r.starttime)}","duration":${(r.endtime - r.starttime) / 1e6},"data":${r.data}}`;
-        first = false;
-        if (buf.length >= FLUSH_AT && !(await flush())) return;
-      }
-      buf += ']}';
+    for (const chunk of exportChunks(db, buckets, null)) {
+      if (!res.write(chunk)) await drained(res);
+      if (res.destroyed) return;
     }
-    buf += '}}';
-    res.end(buf);
+    res.end();
   } finally {
     if (own) {
       try {
@@ -110,4 +79,44 @@ async function streamExport(ctx: Ctx, only: string | null): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * The export document for `buckets` as text chunks of about FLUSH_AT characters, read from `db`
+ * row by row (the caller holds the read transaction). `since` keeps only events starting then or
+ * later. Used by the HTTP export and by `sundial export`.
+ */
+export function* exportChunks(db: Database.Database, buckets: RawBucket[], since: number | null): Generator<string> {
+  const after = since === null ? '' : ' AND starttime >= ?';
+  const args = (row: number) => (since === null ? [row] : [row, since]);
+  const span = db.prepare(`SELECT min(starttime) AS s, max(endtime) AS e FROM events WHERE bucketrow = ?${after}`);
+  const rows = db.prepare(`SELECT id, starttime, endtime, data FROM events WHERE bucketrow = ?${after} ORDER BY starttime DESC, id ASC`);
+  let buf = '{"buckets":{';
+  let firstBucket = true;
+  for (const b of buckets) {
+    const { s, e } = span.get(...args(b.id)) as { s: number | null; e: number | null };
+    const end = e === null ? null : formatTimestamp(e);
+    const head = {
+      id: b.name, type: b.type, client: b.client, hostname: b.hostname, created: formatTimestamp(b.created),
+      data: JSON.parse(b.data) as unknown,
+      metadata: { start: s === null ? null : formatTimestamp(s), end },
+      last_updated: end,
+    };
+    // Events go last, so a streaming importer has the bucket header before the first event.
+    const headJson = JSON.stringify(head);
+    buf += `${firstBucket ? '' : ','}${JSON.stringify(b.name)}:${headJson.slice(0, -1)},"events":[`;
+    firstBucket = false;
+    let first = true;
+    for (const r of rows.iterate(...args(b.id)) as IterableIterator<{ id: number; starttime: number; endtime: number; data: string }>) {
+      // `data` is stored as JSON text written by the storage writer; it is copied verbatim.
+      buf += `${first ? '' : ','}{"id":${r.id},"timestamp":"${formatTimestamp(r.starttime)}","duration":${(r.endtime - r.starttime) / 1e6},"data":${r.data}}`;
+      first = false;
+      if (buf.length >= FLUSH_AT) {
+        yield buf;
+        buf = '';
+      }
+    }
+    buf += ']}';
+  }
+  yield buf + '}}';
 }
