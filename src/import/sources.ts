@@ -140,24 +140,32 @@ function rustSource(file: string, db: Database.Database, hasData: boolean): Sour
     async *events(id, batch) {
       // Nanoseconds to microseconds in SQL (integer division): the results fit a double exactly.
       const q = db.prepare('SELECT starttime / 1000 AS s, endtime / 1000 - starttime / 1000 AS d, data FROM events WHERE bucketrow = ? ORDER BY starttime');
-      let out: Event[] = [];
-      for (const r of q.iterate(rowOf.get(id)) as IterableIterator<{ s: number; d: number; data: string }>) {
+      yield* inBatches(q.iterate(rowOf.get(id)) as IterableIterator<{ s: number; d: number; data: string }>, batch, source, (r) => {
         const data = jsonObject(r.data);
-        if (!data) {
-          source.skipped++;
-          continue;
-        }
-        out.push({ id: null, timestamp: r.s, duration: r.d, data });
-        if (out.length >= batch) {
-          yield out;
-          out = [];
-        }
-      }
-      if (out.length) yield out;
+        return data && { id: null, timestamp: r.s, duration: r.d, data };
+      });
     },
     close: () => db.close(),
   };
   return source;
+}
+
+/** Rows as events in batches of `batch`; a row that maps to null is counted in `source.skipped`. */
+function* inBatches<R>(rows: Iterable<R>, batch: number, source: { skipped: number }, toEvent: (r: R) => Event | null): Generator<Event[]> {
+  let out: Event[] = [];
+  for (const r of rows) {
+    const e = toEvent(r);
+    if (!e) {
+      source.skipped++;
+      continue;
+    }
+    out.push(e);
+    if (out.length >= batch) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
 }
 
 function peeweeSource(file: string, db: Database.Database): Source {
@@ -183,21 +191,11 @@ function peeweeSource(file: string, db: Database.Database): Source {
     skipped: 0,
     async *events(id, batch) {
       const q = db.prepare('SELECT timestamp, duration, datastr FROM eventmodel WHERE bucket_id = ? ORDER BY timestamp, id');
-      let out: Event[] = [];
-      for (const r of q.iterate(keyOf.get(id)) as IterableIterator<{ timestamp: string; duration: number | string; datastr: string }>) {
+      yield* inBatches(q.iterate(keyOf.get(id)) as IterableIterator<{ timestamp: string; duration: number | string; datastr: string }>, batch, source, (r) => {
         const data = jsonObject(r.datastr);
         const secs = Number(r.duration);
-        if (!data || !Number.isFinite(secs)) {
-          source.skipped++;
-          continue;
-        }
-        out.push({ id: null, timestamp: parseCreated(r.timestamp), duration: Math.round(secs * 1e6), data });
-        if (out.length >= batch) {
-          yield out;
-          out = [];
-        }
-      }
-      if (out.length) yield out;
+        return data && Number.isFinite(secs) ? { id: null, timestamp: parseCreated(r.timestamp), duration: Math.round(secs * 1e6), data } : null;
+      });
     },
     close: () => db.close(),
   };
