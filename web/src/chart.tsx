@@ -48,8 +48,9 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
     c.on('finished', () => el.current?.setAttribute('data-drawn', String(Math.round(performance.now()))));
     c.off('click');
     if (props.onClick) c.on('click', (p) => props.onClick!(p as { name?: string; data?: unknown }));
-    // A short entry animation: the chart reads as drawn at once (the bench and tests wait for its end).
-    c.setOption({ backgroundColor: 'transparent', animationDuration: 200, animationDurationUpdate: 200, ...props.option }, true);
+    // No entry animation: the figures are there the moment the data is (a chart that grows into place
+    // only delays reading it).
+    c.setOption({ backgroundColor: 'transparent', animation: false, ...props.option }, true);
     c.off('datazoom');
     if (props.onZoom) {
       const z = props.onZoom;

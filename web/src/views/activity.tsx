@@ -212,9 +212,6 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
           label: { minAngle: 18, overflow: 'truncate', width: 80, color: '#fff', textBorderWidth: 0 },
           itemStyle: { borderWidth: 1 },
           levels: [{}, { itemStyle: { opacity: 1 } }, { itemStyle: { opacity: 0.72 } }, { itemStyle: { opacity: 0.5 } }],
-          // The series' own default animation is a full second.
-          animationDuration: 200,
-          animationDurationUpdate: 200,
         },
       ],
     }),
