@@ -50,46 +50,52 @@ export function createBusLink(
       stopped.signal.addEventListener('abort', done, { once: true });
     });
 
-  // The first connection is retried here (not with waitOnFirstConnect) so each attempt reads the
-  // credentials afresh; once made, the client reconnects by itself forever.
-  const dial = async (): Promise<NatsConnection> => {
+  // Credentials given as a function are looked for until they can be read (a plugin may start
+  // before the daemon has written its credentials file).
+  const locate = async (): Promise<BusCredentials> => {
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
       if (stopped.signal.aborted) throw new Error('bus link closed');
-      let c: NatsConnection;
       try {
-        const cur = typeof creds === 'function' ? creds() : creds;
-        c = await connect({
-          servers: cur.url,
-          user: cur.user,
-          pass: cur.pass,
-          ...(opts.timeout ? { timeout: opts.timeout } : {}),
-          name: opts.name,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 100,
-          reconnectJitter: 50,
-          pingInterval: 5_000,
-        });
+        return typeof creds === 'function' ? creds() : creds;
       } catch (err) {
-        opts.log.debug({ err: (err as Error).message }, 'bus not reachable yet');
+        opts.log.debug({ err: (err as Error).message }, 'bus credentials not there yet');
         await pause(delay);
-        continue;
       }
-      if (stopped.signal.aborted) {
-        void c.close();
-        throw new Error('bus link closed');
-      }
-      nc = c;
-      connected = true;
-      void (async () => {
-        for await (const s of c.status()) {
-          if (s.type === 'disconnect') connected = false;
-          if (s.type === 'reconnect') connected = true;
-          opts.log.debug({ bus: s.type }, 'bus connection');
-        }
-      })();
-      void c.closed().then(() => (connected = false));
-      return c;
     }
+  };
+
+  const dial = async (): Promise<NatsConnection> => {
+    const cur = await locate();
+    // waitOnFirstConnect: the client retries the first connection like a reconnect (forever, with
+    // maxReconnectAttempts -1) instead of failing when nats-server is not up yet. It cannot be
+    // cancelled: a link closed before then closes the connection as soon as it is made.
+    const c = await connect({
+      servers: cur.url,
+      user: cur.user,
+      pass: cur.pass,
+      ...(opts.timeout ? { timeout: opts.timeout } : {}),
+      name: opts.name,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      reconnectJitter: 50,
+      pingInterval: 5_000,
+    });
+    if (stopped.signal.aborted) {
+      void c.close();
+      throw new Error('bus link closed');
+    }
+    nc = c;
+    connected = true;
+    void (async () => {
+      for await (const s of c.status()) {
+        if (s.type === 'disconnect') connected = false;
+        if (s.type === 'reconnect') connected = true;
+        opts.log.debug({ bus: s.type }, 'bus connection');
+      }
+    })();
+    void c.closed().then(() => (connected = false));
+    return c;
   };
 
   const link: BusLink = {

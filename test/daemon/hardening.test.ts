@@ -207,10 +207,12 @@ describe('bad paths and settings: one line, exit 1, nothing half-created', () =>
     fs.chmodSync(parent, 0o755);
     let r: { code: number; stderr: string };
     if (process.getuid?.() === 0) {
-      // root writes anywhere: run the CLI as an unprivileged user instead.
+      // root writes anywhere: run the CLI as root without the capabilities that override file modes
+      // (an unprivileged user might not be able to read this checkout).
       const bin = path.resolve('bin/sundial.js');
+      const drop = '-dac_override,-dac_read_search';
       try {
-        execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, bin, 'start', '--testing', '--port', '0', '--data-dir', data], { stdio: 'pipe' });
+        execFileSync('setpriv', [`--bounding-set=${drop}`, `--inh-caps=${drop}`, process.execPath, bin, 'start', '--testing', '--port', '0', '--data-dir', data], { stdio: 'pipe' });
         r = { code: 0, stderr: '' };
       } catch (err) {
         const e = err as { status: number; stderr: Buffer };
