@@ -8,13 +8,14 @@ import { startInProcess } from '../helpers/daemon.js';
 export const PASS = 'correct horse battery staple';
 
 /** A daemon with sync on against `url`, its log lines kept for assertions. */
-export async function syncDaemon(dataDir: string, url: string, lines: string[] = []): Promise<Daemon> {
+export async function syncDaemon(dataDir: string, url: string, lines: string[] = [], replicas = 1): Promise<Daemon> {
   const log: Logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }));
   return startInProcess(
     dataDir,
     (c) => {
       c.sync.enabled = true;
       c.sync.url = url;
+      c.sync.replicas = replicas;
       c.jobs.enabled = false;
     },
     { log },
