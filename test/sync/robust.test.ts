@@ -10,7 +10,7 @@ import { seal } from '../../src/sync/envelope.js';
 import { keyFromMaster, readKeyFile, writeKeyFile } from '../../src/sync/key.js';
 import { deviceSubject, STREAM } from '../../src/sync/server.js';
 import { setupSync } from '../../src/sync/setup.js';
-import { waitFor } from '../helpers/daemon.js';
+import { runCli, waitFor } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { api, content, createBucket, deviceOf, events, PASS, syncDaemon, syncStatus, windowEvents } from './helpers.js';
 import { startNats, type NatsNode } from './natsenv.js';
@@ -110,5 +110,25 @@ describe('sync: setup in a running daemon, offline catch-up, refusals', () => {
     expect(refusals).toHaveLength(5);
     // The fake device's subject made no bucket.
     expect(Object.keys((await api(b, 'GET', '/buckets/')) as object).some((id) => id.includes(fake))).toBe(false);
+  }, 30_000);
+
+  it('the CLI: `sync setup --passphrase-file` and `sync status`', async () => {
+    const dirD = `${tmp.dir}/d`;
+    fs.mkdirSync(dirD, { mode: 0o700 });
+    fs.writeFileSync(`${dirD}/config-testing.toml`, `[sync]\nenabled = true\nurl = "${nats.url}"\n`);
+    fs.writeFileSync(`${tmp.dir}/pass`, `${PASS}\n`);
+    const setup = await runCli(['sync', 'setup', '--testing', '--data-dir', dirD, '--passphrase-file', `${tmp.dir}/pass`]);
+    expect(setup.stderr).toBe('');
+    expect(setup.stdout).toMatch(/passphrase matches the sync group/);
+    expect(readKeyFile(keyFile(dirD))!.seal).toEqual(readKeyFile(keyFile(dirA))!.seal);
+    fs.writeFileSync(`${tmp.dir}/wrong`, 'another passphrase\n');
+    const wrong = await runCli(['sync', 'setup', '--testing', '--data-dir', `${tmp.dir}/e`, '--config', `${dirD}/config-testing.toml`, '--passphrase-file', `${tmp.dir}/wrong`]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/wrong passphrase/);
+    const status = await runCli(['sync', 'status', '--testing', '--data-dir', dirB]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/sync: syncing/);
+    expect(status.stdout).toContain(`peer ${deviceOf(a)}: last seen`);
+    expect(status.stdout).toMatch(/0 changes behind/);
   }, 30_000);
 });
