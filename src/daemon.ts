@@ -324,6 +324,10 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
         await stop();
         throw new StartupError(`${dead.name} could not start: ${dead.lastError ?? 'unknown error'}`);
       }
+      // Sync turned off in the config: stop its change log from growing (docs/sync.md).
+      if (!config.sync.enabled && read().db.prepare('SELECT 1 FROM sync_share LIMIT 1').get()) {
+        void writer.submit({ kind: 'syncShare', patterns: [] }).catch((err: unknown) => log.warn({ err }, 'sync log not cleared'));
+      }
       // Status over the bus, for plugins and tools that only speak NATS.
       statusLink = createBusLink(bus.creds, { name: 'sundial-daemon', log });
       void statusLink.subscribe(SUBJECTS.status, {}, (_data, respond) => respond(status())).catch((err: unknown) => log.warn({ err }, 'status subject unavailable'));

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import type { Writer } from '../actors/storage-writer/ops.js';
 import type { Logger } from '../log.js';
+import { SundialError } from '../model/errors.js';
 import { openReadonly } from '../storage/open.js';
 import type { ChildSpec } from '../supervisor/types.js';
 import { pullSource } from './batch.js';
@@ -43,7 +44,7 @@ export interface SyncStatus {
 }
 
 /** How long the push side waits before looking at the log again when all is published. */
-const IDLE_MS = 100;
+const IDLE_MS = 250;
 /** The push cursor is written at most this often; a crash re-publishes the rest, which peers skip. */
 const PERSIST_MS = 1_000;
 
@@ -233,14 +234,16 @@ async function pullLoop(js: JetStreamClient, jsm: JetStreamManager, key: SyncKey
   const handle = async (m: JsMsg): Promise<void> => {
     const device = deviceOf(m.subject);
     if (device === opts.deviceId) return;
-    let batch;
+    let batch, out;
     try {
       batch = open(key, m.data, device);
+      out = await opts.writer.submit({ kind: 'syncImport', batch });
     } catch (err) {
+      // A batch the writer refuses as input would be refused again: drop it rather than stall the stream.
+      if (err instanceof SundialError && (err.kind === 'input' || err.kind === 'not-found')) err = new Refused('malformed', `a message from ${device} cannot be stored: ${err.message}`);
       if (!(err instanceof Refused)) throw err;
       return refuse(device, err, m.redelivered);
     }
-    const out = await opts.writer.submit({ kind: 'syncImport', batch });
     const p = peer(st, device);
     p.lastSeen = new Date(m.info.timestampNanos / 1e6).toISOString();
     if (out.replayed) return refuse(device, new Refused('replayed', `a message from ${device} repeats changes already imported`), m.redelivered);

@@ -35,6 +35,8 @@ function stmts(db: Database.Database): Stmts {
 /** Shares the buckets matching `patterns`; logs every event of a bucket that was not shared before. */
 export function shareBuckets(patterns: string[], c: OpContext): { backfilled: number } {
   const q = stmts(c.db);
+  // Sync turned off: stop logging, and drop what was never published (turning it on re-sends all).
+  if (patterns.length === 0) c.db.exec('DELETE FROM sync_log');
   const before = new Set((q.sharedBuckets.all() as { name: string }[]).map((b) => b.name));
   q.clearShare.run();
   for (const p of patterns) q.addShare.run(p);
