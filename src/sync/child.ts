@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import type { Writer } from '../actors/storage-writer/ops.js';
 import type { Logger } from '../log.js';
@@ -48,17 +49,8 @@ const IDLE_MS = 250;
 /** The push cursor is written at most this often; a crash re-publishes the rest, which peers skip. */
 const PERSIST_MS = 1_000;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, or less when the child stops. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => {});
 
 /**
  * The sync child (not significant: sync failing never stops recording). It waits for the key
