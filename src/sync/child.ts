@@ -156,7 +156,7 @@ async function retry<T>(fn: () => Promise<T>, log: Logger, signal: AbortSignal, 
       if (!logged) log.warn({ err: (err as Error).message }, 'sync server not ready; retrying');
       logged = true;
       await sleep(wait, signal);
-      wait = Math.min(wait * 2, 5_000);
+      wait = Math.min(wait * 2, 2_000);
     }
   }
   return null;
