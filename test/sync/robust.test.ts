@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
@@ -10,7 +11,7 @@ import { seal } from '../../src/sync/envelope.js';
 import { keyFromMaster, readKeyFile, writeKeyFile } from '../../src/sync/key.js';
 import { deviceSubject, STREAM } from '../../src/sync/server.js';
 import { setupSync } from '../../src/sync/setup.js';
-import { runCli, waitFor } from '../helpers/daemon.js';
+import { runCli, startInProcess, waitFor } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { api, content, createBucket, deviceOf, events, PASS, syncDaemon, syncStatus, windowEvents } from './helpers.js';
 import { startNats, type NatsNode } from './natsenv.js';
@@ -130,5 +131,18 @@ describe('sync: setup in a running daemon, offline catch-up, refusals', () => {
     expect(status.stdout).toMatch(/sync: syncing/);
     expect(status.stdout).toContain(`peer ${deviceOf(a)}: last seen`);
     expect(status.stdout).toMatch(/0 changes behind/);
+  }, 30_000);
+
+  it('turning sync off stops its change log', async () => {
+    await a.stop();
+    a = await startInProcess(dirA, (c) => void (c.jobs.enabled = false));
+    const db = new Database(daemonPaths({ dataDir: dirA, testing: true }).database, { readonly: true });
+    try {
+      await waitFor('sync_share emptied', () => db.prepare('SELECT count(*) FROM sync_share').pluck().get() === 0, 10_000);
+      await api(a, 'POST', `/buckets/${BUCKET}/events`, windowEvents(3, Date.parse('2026-11-05T08:00:00Z'), 'Off'));
+      expect(db.prepare('SELECT count(*) FROM sync_log').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
   }, 30_000);
 });
