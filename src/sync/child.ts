@@ -82,8 +82,9 @@ export function syncChild(opts: SyncChildOptions): ChildSpec {
         if (!key || signal.aborted) return;
         st.state = 'connecting';
         st.message = `connecting to ${opts.config.url}`;
-        nc = await connectSync(opts.config, `sundial-sync-${opts.deviceId}`, { waitOnFirstConnect: true });
-        if (signal.aborted) return;
+        const conn = await connectSync(opts.config, `sundial-sync-${opts.deviceId}`, { waitOnFirstConnect: true });
+        if (signal.aborted) return void (await conn.close());
+        nc = conn;
         void watchConnection(nc, st);
         const jsm = await retry(() => ready(nc!, opts.config), log, signal, st);
         if (!jsm) return;
@@ -116,7 +117,8 @@ export function syncChild(opts: SyncChildOptions): ChildSpec {
       });
       return {
         async stop() {
-          await main.catch(() => {});
+          // A first connection still being attempted is not waited for (it closes itself once made).
+          await Promise.race([main.catch(() => {}), delay(2_000)]);
           await (nc as NatsConnection | null)?.drain().catch(() => {});
           db.close();
         },
@@ -124,7 +126,15 @@ export function syncChild(opts: SyncChildOptions): ChildSpec {
           void (nc as NatsConnection | null)?.close();
           db.close();
         },
-        status: () => ({ ...st, pushed: { ...st.pushed, pending: box.pending(st.pushed.cursor) } }),
+        status: () => {
+          let pending = st.pushed.pending;
+          try {
+            pending = box.pending(st.pushed.cursor);
+          } catch {
+            /* stopped: the connection is closed */
+          }
+          return { ...st, pushed: { ...st.pushed, pending } };
+        },
       };
     },
   };
