@@ -35,6 +35,7 @@ import { warmUpRequest } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
 import { createSupervisor, type Supervisor } from './supervisor/supervisor.js';
+import { syncChild } from './sync/child.js';
 import type { ChildSpec, SupervisorOptions } from './supervisor/types.js';
 import { VERSION } from './version.js';
 
@@ -172,6 +173,8 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
       windowWatcherChild({ probeFactory, sink, pollMs: w.window.poll_time * 1000, exclude_title: w.window.exclude_title, exclude_titles: w.window.exclude_titles }),
     );
   }
+  // Sync with other devices: after the watchers, so at shutdown it stops before the writer closes.
+  if (config.sync.enabled) specs.push(syncChild({ config: config.sync, deviceId: d.deviceId, keyFile: paths.syncKey, database: paths.database, writer: d.writer }));
   specs.push(...pluginChildren(config, { bus: d.bus, dataDir: paths.dataDir, testing: d.testing, log, http: d.http }));
   return specs;
 }
@@ -239,6 +242,7 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
       bus: { mode: bus.mode, url: bus.creds.url, connected: statusLink?.connected ?? false },
       paused: pause.state(),
       queue: kids.find((k) => k.name === 'queue')?.info ?? null,
+      sync: kids.find((k) => k.name === 'sync')?.info ?? null,
       children: kids,
     };
   };
@@ -319,6 +323,10 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
       if (dead) {
         await stop();
         throw new StartupError(`${dead.name} could not start: ${dead.lastError ?? 'unknown error'}`);
+      }
+      // Sync turned off in the config: stop its change log from growing (docs/sync.md).
+      if (!config.sync.enabled && read().db.prepare('SELECT 1 FROM sync_share LIMIT 1').get()) {
+        void writer.submit({ kind: 'syncShare', patterns: [] }).catch((err: unknown) => log.warn({ err }, 'sync log not cleared'));
       }
       // Status over the bus, for plugins and tools that only speak NATS.
       statusLink = createBusLink(bus.creds, { name: 'sundial-daemon', log });

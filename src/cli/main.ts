@@ -9,6 +9,7 @@ import { backupCommands } from './backup.js';
 import { importCommands } from './import.js';
 import { doctor } from './doctor.js';
 import { privacyCommands } from './privacy.js';
+import { syncCommand } from './sync.js';
 
 const meta: Command[] = [
   {
@@ -35,7 +36,7 @@ const meta: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...importCommands, doctor, ...meta];
+export const COMMANDS: Command[] = [...daemonCommands, ...privacyCommands, logs, service, ...backupCommands, ...importCommands, syncCommand, doctor, ...meta];
 
 function find(name: string): Command {
   const c = COMMANDS.find((c) => c.name === name);

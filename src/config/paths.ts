@@ -38,6 +38,8 @@ export interface DaemonPaths {
   controlSocket: string;
   /** Nightly backups (scheduled jobs, `sundial backup now`). */
   backupDir: string;
+  /** The sync key derived from the passphrase (`sundial sync setup`), 0600; never sent. */
+  syncKey: string;
 }
 
 export function daemonPaths(opts: { dataDir?: string; configFile?: string; testing: boolean }): DaemonPaths {
@@ -59,6 +61,7 @@ export function daemonPaths(opts: { dataDir?: string; configFile?: string; testi
     runtime: path.join(dataDir, `daemon${t}.json`),
     controlSocket: controlSocketPath(dataDir, `control${t}`),
     backupDir: path.join(dataDir, `backups${t}`),
+    syncKey: path.join(dataDir, `sync-key${t}.json`),
   };
 }
 

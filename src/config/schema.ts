@@ -20,6 +20,10 @@ const regex = z.string().refine(isRegex, 'is not a valid regular expression');
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const url = z.string().url();
+// A NATS server, or several of one cluster, comma-separated.
+const natsUrls = z
+  .string()
+  .refine((v) => v.split(',').every((u) => URL.canParse(u.trim())), 'is not a URL (or comma-separated URLs)');
 const schedule = z.string().refine((c) => cron.validate(c), 'is not a valid cron expression');
 
 export function configSchema(testing: boolean) {
@@ -109,6 +113,16 @@ export function configSchema(testing: boolean) {
         max_bytes: z.number().int().positive().default(10_000_000).describe('the log file is rotated above this size'),
         keep: z.number().int().min(0).default(5).describe('rotated log files kept'),
       }),
+    }),
+    sync: section({
+      enabled: z.boolean().default(false).describe('sync shared buckets with your other devices through the NATS server at `sync.url`, end-to-end encrypted (docs/sync.md; then `sundial sync setup`)'),
+      url: natsUrls.nullable().default(null).describe('NATS server with JetStream, e.g. `tls://nats.example.org:4222`; several of one cluster separated by commas'),
+      user: z.string().min(1).nullable().default(null).describe('user for `sync.url` (with `sync.password`)'),
+      password: z.string().min(1).nullable().default(null).describe('password for `sync.url`'),
+      token: z.string().min(1).nullable().default(null).describe('token for `sync.url` (instead of user and password)'),
+      creds: z.string().min(1).nullable().default(null).describe('NATS credentials file (NKey/JWT) for `sync.url`'),
+      buckets: z.array(z.string().min(1)).default(['aw-watcher-*']).describe('which buckets to share: bucket ids or `*` patterns (buckets pulled from other devices are never shared again)'),
+      replicas: z.number().int().min(1).max(5).default(1).describe('copies of the sync stream kept by a NATS cluster (used when the stream is first created)'),
     }),
     ui: section({
       static_dir: z.string().min(1).nullable().default(null).describe("serve this folder at `/` instead of the built-in web UI (e.g. a build of ActivityWatch's web UI)"),

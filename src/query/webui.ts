@@ -97,17 +97,22 @@ export function canonicalEvents(o: ActivityQueryOptions): string[] {
  * day, days of a month): sent with many timeperiods in one request.
  */
 export function categoryTimeQuery(o: ActivityQueryOptions): string[] {
-  return [
-    ...canonicalEvents(o),
-    `cat_events = sort_by_duration(merge_events_by_keys(events, ["$category"]));`,
-    `RETURN = {"cat_events": cat_events, "duration": sum_durations(events)};`,
-  ];
+  return [...canonicalEvents(o), ...CATEGORY_TIME];
 }
+
+const CATEGORY_TIME = [
+  `cat_events = sort_by_duration(merge_events_by_keys(events, ["$category"]));`,
+  `RETURN = {"cat_events": cat_events, "duration": sum_durations(events)};`,
+];
 
 /** The statements of the full desktop activity query, split at `;` like the UI sends them. */
 export function activityQuery(o: ActivityQueryOptions): string[] {
-  const q = canonicalEvents(o);
-  q.push(
+  return [...canonicalEvents(o), ...summary()];
+}
+
+/** The activity summary of `events`, `not_afk` and `browser_events` (what the activity view shows). */
+function summary(): string[] {
+  return [
     `stopwatch_events = [];`,
     `title_events = sort_by_duration(merge_events_by_keys(events, ["app", "title"]));`,
     `app_events = sort_by_duration(merge_events_by_keys(title_events, ["app"]));`,
@@ -128,6 +133,30 @@ export function activityQuery(o: ActivityQueryOptions): string[] {
     `browser_duration = sum_durations(browser_events);`,
     `stopwatch_events = limit_events(sort_by_duration(merge_events_by_keys(stopwatch_events, ["label"])), 100);`,
     `RETURN = {"window": {"app_events": app_events, "title_events": title_events, "cat_events": cat_events, "active_events": not_afk, "duration": duration}, "browser": {"domains": browser_domains, "urls": browser_urls, "titles": browser_titles, "duration": browser_duration}, "stopwatch": {"stopwatch_events": stopwatch_events}};`,
+  ];
+}
+
+/**
+ * Several devices as one (ActivityWatch's multi-device mode): each device's canonical events, then
+ * `union_no_overlap` over devices in order, so time counted on an earlier device is not counted
+ * again on a later one. Browser buckets join in per device as in the single-device query.
+ */
+function combined(devices: ActivityQueryOptions[]): string[] {
+  const q: string[] = [];
+  devices.forEach((o, i) => q.push(...canonicalEvents(o), `events_${i} = events;`, `not_afk_${i} = not_afk;`, `browser_events_${i} = browser_events;`));
+  q.push(`events = [];`, `not_afk = [];`, `browser_events = [];`);
+  devices.forEach((_, i) =>
+    q.push(
+      `events = union_no_overlap(events, events_${i});`,
+      `not_afk = union_no_overlap(not_afk, not_afk_${i});`,
+      `browser_events = union_no_overlap(browser_events, browser_events_${i});`,
+    ),
   );
   return q;
 }
+
+/** The activity query over several devices at once (same result shape as `activityQuery`). */
+export const multiDeviceActivityQuery = (devices: ActivityQueryOptions[]): string[] => [...combined(devices), ...summary()];
+
+/** `categoryTimeQuery` over several devices at once. */
+export const multiDeviceCategoryTimeQuery = (devices: ActivityQueryOptions[]): string[] => [...combined(devices), ...CATEGORY_TIME];

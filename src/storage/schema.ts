@@ -38,6 +38,30 @@ const MIGRATIONS: string[] = [
      min_start INTEGER NOT NULL
    );
    CREATE INDEX bucket_changes_bucket_seq ON bucket_changes(bucketrow, seq);`,
+  // Multi-device sync (docs/sync.md). sync_share holds the GLOB patterns of shared buckets (empty:
+  // nothing is logged). Triggers append one sync_log row per event insert, update or delete in a
+  // shared bucket, in the writing transaction itself, so the push side reads exact commit order,
+  // deletes included, and a crash can neither lose nor reorder a change. Buckets pulled from other
+  // devices (*-synced-from-*) are never logged: a device does not echo what it pulled. sync_pulled
+  // maps another device's event id to the local copy, so re-delivered events replace, never repeat.
+  `CREATE TABLE sync_share (pattern TEXT PRIMARY KEY);
+   CREATE TABLE sync_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, event_id INTEGER NOT NULL);
+   CREATE TABLE sync_pulled (
+     device TEXT NOT NULL,
+     origin_id INTEGER NOT NULL,
+     local_id INTEGER NOT NULL,
+     PRIMARY KEY (device, origin_id)
+   ) WITHOUT ROWID;
+   ${['INSERT', 'UPDATE', 'DELETE']
+     .map((op) => {
+       const row = op === 'DELETE' ? 'OLD' : 'NEW';
+       return `CREATE TRIGGER sync_log_${op.toLowerCase()} AFTER ${op} ON events WHEN EXISTS (SELECT 1 FROM sync_share) BEGIN
+         INSERT INTO sync_log (bucket, event_id) SELECT b.name, ${row}.id FROM buckets b
+         WHERE b.id = ${row}.bucketrow AND b.name NOT GLOB '*-synced-from-*'
+           AND EXISTS (SELECT 1 FROM sync_share s WHERE b.name GLOB s.pattern);
+       END;`;
+     })
+     .join('\n')}`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

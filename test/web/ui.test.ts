@@ -431,6 +431,28 @@ describe('web UI in Chromium', () => {
     }
   });
 
+  it('Activity: "All devices" adds another device\'s time (buckets synced from it), counting overlaps once', async () => {
+    const want = expected(seed, categorise(DEFAULT_CATEGORIES));
+    const d = new Date(`${seed.day}T00:00:00`);
+    const at = (h: number) => new Date(d.getFullYear(), d.getMonth(), d.getDate(), h).toISOString();
+    // The peer: 16:00–19:00 in Blender, of which 16:00–17:00 overlaps this device's active time.
+    for (const [id, type, data] of [
+      ['aw-watcher-window_peer-synced-from-d2', 'currentwindow', { app: 'Blender', title: 'scene.blend' }],
+      ['aw-watcher-afk_peer-synced-from-d2', 'afkstatus', { status: 'not-afk' }],
+    ] as const) {
+      await api('POST', `/api/0/buckets/${id}`, { client: 'test', type, hostname: 'peer' });
+      await api('POST', `/api/0/buckets/${id}/events`, [{ timestamp: at(16), duration: 3 * 3600, data }]);
+    }
+    await goto(`/?mode=day&from=${seed.day}`);
+    await page.waitForSelector('[data-testid=active-time] .stat-value');
+    expect(await page.textContent('[data-testid=active-time] .stat-value')).toBe(fmt(want.active));
+    await page.selectOption('.toolbar select', { label: 'All devices' });
+    await page.waitForFunction((t) => document.querySelector('[data-testid=active-time] .stat-value')?.textContent === t, fmt(want.active + 2 * 3600));
+    const apps = await page.$$eval('[data-testid=top-apps] li .label', (ls) => ls.map((l) => l.textContent));
+    expect(apps).toContain('Blender');
+    await shot('activity-all-devices');
+  });
+
   it('no console errors in any view', () => {
     expect(problems.join('\n')).toBe('');
   });

@@ -5,6 +5,7 @@ import { canonicalJson, endOf, type Event } from '../../model/event.js';
 import { mergeHeartbeat } from '../../model/heartbeat.js';
 import { checkSettingKey } from '../../model/settings.js';
 import type { Reader } from '../../storage/read.js';
+import { importBatch, markPushed, shareBuckets } from '../../sync/store.js';
 import type { WriterCaches } from './caches.js';
 import type { WriteOp } from './ops.js';
 import type { Statements } from './statements.js';
@@ -170,6 +171,10 @@ export const HANDLERS: { [K in WriteOp['kind']]: Handler<K> } = {
     c.s.deleteSetting.run(`settings.${op.key}`);
     return null;
   },
+
+  syncShare: (op, c) => shareBuckets(op.patterns, c),
+  syncPushed: (op, c) => markPushed(op.upTo, c),
+  syncImport: (op, c) => importBatch(op.batch, c, (bucket) => HANDLERS.createBucket({ kind: 'createBucket', bucket }, c)),
 
   maintenance(op, c) {
     if (op.optimize) c.db.pragma('optimize');

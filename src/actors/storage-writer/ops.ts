@@ -2,6 +2,7 @@ import type { Bucket } from '../../model/bucket.js';
 import type { Event } from '../../model/event.js';
 import type { Micros } from '../../model/time.js';
 import { Unavailable } from '../../model/errors.js';
+import type { Batch, ImportOutcome } from '../../sync/batch.js';
 
 /**
  * Set by the heartbeat queue: makes delivery exactly-once. An op whose `seq` was already applied
@@ -58,7 +59,16 @@ export type WriteOp =
    * through the writer so that it never competes with it for the write lock; small steps keep the
    * heartbeats flowing in between.
    */
-  | { kind: 'maintenance'; optimize: boolean; vacuumPages: number };
+  | { kind: 'maintenance'; optimize: boolean; vacuumPages: number }
+  /**
+   * → { backfilled }. Sync: buckets whose id matches one of these GLOB patterns are shared from now on
+   * (their changes are logged for the push side); those not shared before get all their events logged.
+   */
+  | { kind: 'syncShare'; patterns: string[] }
+  /** → null. Sync: the push side published the log up to `upTo`; those log rows go. */
+  | { kind: 'syncPushed'; upTo: number }
+  /** → ImportOutcome. Sync: another device's batch, applied once, in its order (docs/sync.md). */
+  | { kind: 'syncImport'; batch: Batch };
 
 export interface Maintenance {
   /** 0 none, 1 full, 2 incremental. */
@@ -83,7 +93,11 @@ export type WriteResult<K extends WriteOp['kind']> = K extends 'createBucket'
           ? { deleted: number }
           : K extends 'maintenance'
             ? Maintenance
-            : null;
+            : K extends 'syncShare'
+              ? { backfilled: number }
+              : K extends 'syncImport'
+                ? ImportOutcome
+                : null;
 
 /** The storage writer as seen by everyone else (HTTP, heartbeat queue, CLI tools). */
 export interface Writer {

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { activityQuery, browserBucketsOf, categoryTimeQuery } from '../../../src/query/webui';
+import { activityQuery, browserBucketsOf, categoryTimeQuery, multiDeviceActivityQuery, multiDeviceCategoryTimeQuery, type ActivityQueryOptions } from '../../../src/query/webui';
 import { api, type AwEvent, type Bucket } from '../api';
 import { categoriesOf, queryRules } from '../categories';
 import { Chart, colorOf, type ChartOption } from '../chart';
@@ -8,6 +8,9 @@ import { navigate, rememberActivity } from '../router';
 import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, weekStartOf, type Mode, type Range } from '../range';
 import { hosts, useStore } from '../store';
 import { Empty, ErrorBox, Loading, TopList } from './common';
+
+/** The host selector's value for every device combined (not a possible host name: it has a NUL). */
+const ALL_DEVICES = '\u0000all';
 
 interface Summary {
   window: { app_events: AwEvent[]; title_events: AwEvent[]; cat_events: AwEvent[]; active_events: AwEvent[]; duration: number };
@@ -74,7 +77,12 @@ export function ActivityView() {
   const [data, setData] = useState<{ summary: Summary; slices: Slice[]; key: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const rules = useMemo(() => queryRules(categoriesOf(s.settings)), [s.settings]);
-  const found = useMemo(() => (h && s.buckets ? activityBuckets(s.buckets, h) : null), [s.buckets, h]);
+  // "All devices": each host with window and AFK buckets (its own, or synced from another device), combined.
+  const all = h === ALL_DEVICES;
+  const devices = useMemo(() => {
+    if (!s.buckets || !h) return [];
+    return (all ? hostList : [h]).map((x) => activityBuckets(s.buckets!, x)).flatMap((f): ActivityQueryOptions[] => (f.win && f.afk ? [{ windowBucket: f.win.id, afkBucket: f.afk.id, browserBuckets: f.browserBuckets }] : []));
+  }, [s.buckets, h, hostList]);
   const sl = useMemo(() => slices(range, sod), [range, sod]);
 
   const go = (r: Range) => {
@@ -87,15 +95,16 @@ export function ActivityView() {
     rememberActivity(`/?${p}`);
   };
 
-  const key = JSON.stringify([range, sod, h, rules, found?.win?.id]);
+  const key = JSON.stringify([range, sod, h, rules, devices.map((d) => d.windowBucket)]);
   useEffect(() => {
-    if (!found?.win || !found.afk) return;
+    if (devices.length === 0) return;
     let stale = false;
     setError(null);
-    const o = { windowBucket: found.win.id, afkBucket: found.afk.id, browserBuckets: found.browserBuckets, categories: rules };
+    const os = devices.map((d) => ({ ...d, categories: rules }));
+    const [summaryQ, slicesQ] = all ? [multiDeviceActivityQuery(os), multiDeviceCategoryTimeQuery(os)] : [activityQuery(os[0]!), categoryTimeQuery(os[0]!)];
     const b = bounds(range, sod);
     // Two requests for the whole view: the summary of the range, and the time per category of each bar.
-    Promise.all([api.query<Summary>([period(b.start, b.end)], activityQuery(o)), api.query<Slice>(sl.map((x) => period(x.start, x.end)), categoryTimeQuery(o))])
+    Promise.all([api.query<Summary>([period(b.start, b.end)], summaryQ), api.query<Slice>(sl.map((x) => period(x.start, x.end)), slicesQ)])
       .then(([[summary], slicesData]) => !stale && setData({ summary: summary!, slices: slicesData, key }))
       .catch((e: Error) => !stale && setError(e.message));
     return () => void (stale = true);
@@ -140,6 +149,7 @@ export function ActivityView() {
             {hostList.map((x) => (
               <option key={x}>{x}</option>
             ))}
+            <option value={ALL_DEVICES}>All devices</option>
           </select>
         </label>
       )}
@@ -148,12 +158,12 @@ export function ActivityView() {
 
   if (s.buckets === null) return <Loading />;
   if (s.bucketsError) return <ErrorBox error={s.bucketsError} />;
-  if (!found?.win || !found.afk) {
+  if (devices.length === 0) {
     return (
       <div class="view">
         {controls}
         <Empty>
-          No window and AFK data yet{h ? ` for ${h}` : ''} — is a watcher running? See <a href="/status" onClick={(e) => (e.preventDefault(), navigate('/status'))}>Status</a>. Data imported from ActivityWatch shows up under{' '}
+          No window and AFK data yet{h && !all ? ` for ${h}` : ''} — is a watcher running? See <a href="/status" onClick={(e) => (e.preventDefault(), navigate('/status'))}>Status</a>. Data imported from ActivityWatch shows up under{' '}
           <a href="/buckets" onClick={(e) => (e.preventDefault(), navigate('/buckets'))}>Buckets</a>.
         </Empty>
       </div>
