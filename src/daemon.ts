@@ -31,6 +31,7 @@ import { openProbe } from './platform/index.js';
 import { privacyActions } from './privacy/actions.js';
 import { createPause, type Pause } from './privacy/pause.js';
 import { createQueryService } from './query/service.js';
+import { cacheEventsFor } from './query/span-cache.js';
 import { warmUpRequest } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
@@ -143,7 +144,16 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
         apiKey: config.server.api_key ?? undefined,
         // Queries run on worker threads with their own read-only connections.
         makeQuery: () =>
-          createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(d.read()) }),
+          createQueryService({
+            dbFile: paths.database,
+            threads: config.query.threads,
+            timeoutMs: config.query.timeout_ms,
+            cacheEvents: cacheEventsFor(config.query.cache_mb),
+            log,
+            // Workers start at the first request that reads, not with the daemon (src/http/child.ts).
+            lazy: true,
+            warmUp: () => warmUpQuery(d.read()),
+          }),
         logFile: paths.logFile,
         ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
         control: d.control,
@@ -157,11 +167,11 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
   if (d.watchers) {
     // Watchers write through the plugin library like any plugin: probe → watcher → outbox → bus →
     // queue → writer. The outbox child sits before them, so at shutdown it drains after they stop.
-    const sink = pluginSink(d.watchers);
     const w = config.watchers;
+    const sink = pluginSink(d.watchers, w.commit_interval * 1000);
     const probeFactory = () => openProbe({ log, setting: w.probe, idleStepSeconds: w.afk.poll_time });
     specs.push(
-      outboxChild(d.watchers),
+      outboxChild(d.watchers, sink),
       afkWatcherChild({
         probeFactory,
         sink,
