@@ -32,7 +32,7 @@ export interface HeartbeatQueue {
 }
 
 const WARN_FRACTION = 0.8;
-const IDLE_RECHECK_MS = 30_000;
+const IDLE_RECHECK_MS = 10_000;
 
 /**
  * The heartbeat queue: durable FIFO in front of the storage writer (or a remote server).
