@@ -1,12 +1,12 @@
 // Ingest benchmark for the REST API. Run: npm run build && node bench/ingest.mjs  (npm run bench:ingest)
 // Servers run in child processes (so their RSS is their own); the load generator runs here.
 // Env: BENCH_SECONDS (per load phase, default 5), BENCH_CLIENTS (client counts, default "8,16"), BENCH_EXPORT_EVENTS (default 1000000).
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forkServer } from './ipc.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -81,16 +81,7 @@ if (process.argv[2] === '--serve') {
 function startChild(args) {
   // BENCH_CPU_PROF=<dir>: write a CPU profile of each server child there.
   const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = fork(SELF, ['--serve', ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
-  const queue = [];
-  child.on('message', (m) => queue.shift()?.(m));
-  const next = () => new Promise((resolve) => queue.push(resolve));
-  const call = (msg) => {
-    const p = next();
-    child.send(msg);
-    return p;
-  };
-  return next().then(({ port }) => ({ port, call, stop: () => { child.send({ cmd: 'exit' }); return new Promise((r) => child.on('exit', r)); } }));
+  return forkServer(SELF, ['--serve', ...args], { execArgv });
 }
 
 function request(agent, port, method, p, body, headers = {}) {

@@ -5,12 +5,12 @@
 // every worker thread, through the inspector), with the goal next to it.
 //   npm run bench:memory            BENCH_MEMORY_BIG=0 skips the 1M phase
 // Settings for the daemon can be given as TOML lines in BENCH_MEMORY_CONFIG (e.g. "[query]\nthreads = 2").
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forkServer } from './ipc.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DIST = new URL('../dist/', import.meta.url);
@@ -75,26 +75,7 @@ if (process.argv[2] === '--daemon') {
 }
 
 // ---------------------------------------------------------------- parent
-function startDaemon(dataDir) {
-  const child = fork(SELF, ['--daemon', dataDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const queue = [];
-  child.on('message', (m) => queue.shift()?.(m));
-  const next = () => new Promise((resolve) => queue.push(resolve));
-  const call = (msg) => {
-    const p = next();
-    child.send(msg);
-    return p;
-  };
-  return next().then(({ port }) => ({
-    pid: child.pid,
-    port,
-    call,
-    stop: () => {
-      child.send({ cmd: 'stop' });
-      return new Promise((r) => child.on('exit', r));
-    },
-  }));
-}
+const startDaemon = (dataDir) => forkServer(SELF, ['--daemon', dataDir], { stopCmd: 'stop' });
 
 function post(port, p, body) {
   const text = JSON.stringify(body);
