@@ -50,6 +50,7 @@ export function configSchema(testing: boolean) {
         .number()
         .int()
         .min(1)
+        .max(65_536)
         .default(64)
         .describe('budget of each query worker\'s event cache (≈48 bytes an event); the least recently used bucket is evicted beyond it'),
     }),
