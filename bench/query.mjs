@@ -123,7 +123,7 @@ async function bench(label, days, file, svc, rdb, hb) {
     pafter.push(await time(() => svc.run(body)));
   }
 
-  const r = { uncached: median(uncached), cold: median(cold), warm: median(warm), after: median(after), pcold: median(pcold), pwarmed: median(pwarmed), pwarm: median(pwarm), pafter: median(pafter) };
+  const r = { count, uncached: median(uncached), cold: median(cold), warm: median(warm), after: median(after), pcold: median(pcold), pwarmed: median(pwarmed), pwarm: median(pwarm), pafter: median(pafter) };
   console.log(`${label.padEnd(9)} ${String(count).padStart(8)} events`);
   console.log(`  in-process   uncached (old read path, after warm-up) ${ms(r.uncached)}`);
   console.log(`  in-process   cold ${ms(r.cold)}   warm ${ms(r.warm)}   warm after a heartbeat ${ms(r.after)}  (${rowsPerRun.toFixed(1)} rows re-read per query)`);
@@ -152,6 +152,7 @@ try {
   console.log('warm after a heartbeat = one heartbeat merge into the window bucket (through the storage-writer engine) before each query\n');
   const d1 = await bench('1 day', 1, file, svc, rdb, hb);
   const d30 = await bench('30 days', 30, file, svc, rdb, hb);
+  let y365 = null;
 
   if (!process.env.BENCH_QUERY_SHORT) {
     t0 = performance.now();
@@ -159,15 +160,16 @@ try {
     console.log(`\ngenerated up to 365 days: ${total} events in the database (+${(performance.now() - t0).toFixed(0)} ms)`);
     await bench('1 day', 1, file, svc, rdb, hb);
     await bench('30 days', 30, file, svc, rdb, hb);
-    await bench('365 days', 365, file, svc, rdb, hb);
+    y365 = await bench('365 days', 365, file, svc, rdb, hb);
   }
   w.close();
   hb.close();
 
-  const goal = (name, x, limit) => `${name} ≤ ${limit} ms → ${x.toFixed(1)} ms ${x <= limit ? 'OK' : 'MISSED'}`;
-  console.log('\ngoals (≈100k events in db, worker pool):');
-  console.log(`  warm after a heartbeat (the web UI's repeated asks): ${goal('1 day', d1.pafter, 20)}; ${goal('30 days', d30.pafter, 150)}`);
-  console.log(`  first ask after start, with warm-up:                ${goal('1 day', d1.pwarmed, 20)}; ${goal('30 days', d30.pwarmed, 150)}`);
+  const goal = (name, x, limit) => `${name} ≤ ${limit} ms → ${x.toFixed(1)} ms ${x <= limit ? 'met' : 'NOT met'}`;
+  console.log('\ngoals (issue 13; ≈100k events in db unless said, worker pool):');
+  console.log(`  first 1-day ask 3 s after start, with warm-up: ${goal('1 day', d1.pwarmed, 20)}`);
+  console.log(`  warm after a heartbeat (the web UI's repeated asks): ${goal('1 day', d1.pafter, 20)}; ${goal('30 days', d30.pafter, 60)}`);
+  if (y365) console.log(`  365 days warm (${y365.count} events in the period): ${goal('365 days', y365.pafter, 400)}`);
   console.log(`  cold (first ask on a worker without warm-up):        ${goal('1 day', d1.pcold, 20)}; ${goal('30 days', d30.pcold, 150)}`);
   await svc.close();
   rdb.close();

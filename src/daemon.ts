@@ -1,4 +1,5 @@
 import os from 'node:os';
+import v8 from 'node:v8';
 import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
 import { QUEUE_SOURCE } from './actors/heartbeat-queue/deliver.js';
 import { storageWriterChild } from './actors/storage-writer/child.js';
@@ -31,6 +32,7 @@ import { openProbe } from './platform/index.js';
 import { privacyActions } from './privacy/actions.js';
 import { createPause, type Pause } from './privacy/pause.js';
 import { createQueryService } from './query/service.js';
+import { cacheEventsFor } from './query/span-cache.js';
 import { warmUpRequest } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
@@ -144,7 +146,16 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
         apiKey: config.server.api_key ?? undefined,
         // Queries run on worker threads with their own read-only connections.
         makeQuery: () =>
-          createQueryService({ dbFile: paths.database, threads: config.query.threads, timeoutMs: config.query.timeout_ms, log, warmUp: () => warmUpQuery(d.read()) }),
+          createQueryService({
+            dbFile: paths.database,
+            threads: config.query.threads,
+            timeoutMs: config.query.timeout_ms,
+            cacheEvents: cacheEventsFor(config.query.cache_mb),
+            log,
+            // Workers start at the first request that reads, not with the daemon (src/http/child.ts).
+            lazy: true,
+            warmUp: () => warmUpQuery(d.read()),
+          }),
         logFile: paths.logFile,
         ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
         control: d.control,
@@ -158,11 +169,11 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
   if (d.watchers) {
     // Watchers write through the plugin library like any plugin: probe → watcher → outbox → bus →
     // queue → writer. The outbox child sits before them, so at shutdown it drains after they stop.
-    const sink = pluginSink(d.watchers);
     const w = config.watchers;
+    const sink = pluginSink(d.watchers, w.commit_interval * 1000);
     const probeFactory = () => openProbe({ log, setting: w.probe, idleStepSeconds: w.afk.poll_time });
     specs.push(
-      outboxChild(d.watchers),
+      outboxChild(d.watchers, sink),
       afkWatcherChild({
         probeFactory,
         sink,
@@ -216,6 +227,9 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
 
 async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemon> {
   const { config, paths, log, testing } = opts;
+  // A daemon allocates little at a time: a small young generation keeps ≈ 8 MB of heap that
+  // V8 would otherwise reserve for throughput (docs/performance.md).
+  v8.setFlagsFromString('--max-semi-space-size=2');
   loadNativeProbes(config, log);
   // Create and migrate the database up front so that readers can open it at once.
   openWritable(paths.database).close();

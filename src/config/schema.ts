@@ -49,7 +49,14 @@ export function configSchema(testing: boolean) {
     }),
     query: section({
       timeout_ms: z.number().int().positive().default(30_000).describe('a query running longer is stopped (408)'),
-      threads: z.number().int().min(1).max(64).default(2).describe('query worker threads'),
+      threads: z.number().int().min(1).max(64).default(1).describe('query worker threads, started at the first request that reads (each keeps its own event cache)'),
+      cache_mb: z
+        .number()
+        .int()
+        .min(1)
+        .max(65_536)
+        .default(64)
+        .describe('budget of each query worker\'s event cache (≈48 bytes an event); the least recently used bucket is evicted beyond it'),
     }),
     watchers: section({
       enabled: z.boolean().default(true).describe('run the built-in AFK and window watchers'),
@@ -57,6 +64,11 @@ export function configSchema(testing: boolean) {
         .enum(['auto', ...PROBE_NAMES])
         .default('auto')
         .describe('`auto`: choose the probe from the session\'s environment (docs/wayland.md); or force one'),
+      commit_interval: z
+        .number()
+        .min(0)
+        .default(testing ? 0 : 10)
+        .describe('seconds a heartbeat that only extends the current event is held in memory before it is written (0: write every poll); a crash loses at most this much of the current event (docs/performance.md)'),
       afk: section({
         poll_time: seconds.default(testing ? 1 : 5).describe('seconds between idle checks'),
         timeout: seconds.default(testing ? 20 : 180).describe('seconds without input before you count as away'),

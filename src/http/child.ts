@@ -26,6 +26,9 @@ export function httpChild(opts: HttpChildOptions): ChildSpec {
       const query = makeQuery?.();
       const server = createHttpServer({ ...serverOpts, reader, query, log: ctx.log });
       server.server.on('error', (err) => ctx.crash(err));
+      // A reader is here (the web UI loads, a client lists buckets): start the query workers and
+      // their warm-up now, so the query that follows finds its events cached. Writers alone never do.
+      if (query) server.server.on('request', (req: { method?: string }) => req.method === 'GET' && query.prepare());
       const close = async () => {
         await server.close();
         await query?.close();

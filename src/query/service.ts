@@ -11,12 +11,14 @@ export { memorySource, SqliteSource } from './source.js';
 export interface QueryService {
   /** Runs a raw POST /api/0/query/ body; resolves to one result per timeperiod. Rejects with InputError. */
   run(body: unknown): Promise<unknown[]>;
+  /** Starts the workers (and their warm-up) now, if they are not running yet. */
+  prepare(): void;
   close(): Promise<void>;
 }
 
 export interface QueryServiceOptions {
   dbFile: string;
-  /** Worker threads (default 2). */
+  /** Worker threads (default 1). */
   threads?: number;
   /** Per-request budget; the worker running an over-budget query is terminated (default 30 s). */
   timeoutMs?: number;
@@ -27,29 +29,42 @@ export interface QueryServiceOptions {
    * finds its events cached (errors are ignored).
    */
   warmUp?: () => unknown;
+  /**
+   * Start the workers on first use (`prepare` or `run`) rather than at once: a daemon nobody asks
+   * holds no worker threads (each costs ≈ 9 MB before it caches anything).
+   */
+  lazy?: boolean;
+  /** Events each worker keeps cached (see span-cache.ts); default EVENT_CACHE_MAX. */
+  cacheEvents?: number;
   log?: Logger;
 }
 
 export function createQueryService(opts: QueryServiceOptions): QueryService {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const threads = Math.max(1, opts.threads ?? 2);
-  const pool = new Piscina({
-    filename: workerEntry('query/worker.js').href,
-    // Workers stay: each holds a cache of the events it loaded (see source.ts).
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: Number.MAX_SAFE_INTEGER,
-    workerData: { dbFile: opts.dbFile },
-    resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024 },
-  });
-  // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.
-  pool.on('error', (err: unknown) => opts.log?.warn({ err }, 'query worker error'));
+  const threads = Math.max(1, opts.threads ?? 1);
+  let pool: Piscina | null = null;
   let closed = false;
-  const warm = opts.warmUp?.();
-  if (warm !== undefined && warm !== null) {
-    // One per worker: an idle worker takes each as it comes.
-    for (let i = 0; i < threads; i++) void pool.run({ body: warm }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {});
-  }
+  const start = (): Piscina => {
+    if (pool) return pool;
+    pool = new Piscina({
+      filename: workerEntry('query/worker.js').href,
+      // Workers stay: each holds a cache of the events it loaded (see source.ts).
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: { dbFile: opts.dbFile, cacheEvents: opts.cacheEvents },
+      resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024 },
+    });
+    // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.
+    pool.on('error', (err: unknown) => opts.log?.warn({ err }, 'query worker error'));
+    const warm = opts.warmUp?.();
+    if (warm !== undefined && warm !== null) {
+      // One per worker: an idle worker takes each as it comes.
+      for (let i = 0; i < threads; i++) void pool.run({ body: warm }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {});
+    }
+    return pool;
+  };
+  if (!opts.lazy) start();
 
   return {
     async run(body) {
@@ -60,7 +75,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       const started = Date.now();
       let reply: WorkerReply;
       try {
-        reply = (await pool.run({ body }, { signal })) as WorkerReply;
+        reply = (await start().run({ body }, { signal })) as WorkerReply;
       } catch (err) {
         if (signal.aborted) {
           opts.log?.warn({ ms: Date.now() - started }, 'query timed out; worker terminated');
@@ -77,10 +92,13 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       opts.log?.debug({ ms: Date.now() - started, periods: reply.result.length }, 'query done');
       return reply.result;
     },
+    prepare() {
+      if (!closed) start();
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await pool.destroy();
+      await pool?.destroy();
     },
   };
 }

@@ -4,6 +4,15 @@ import { lowerIndex, type Columns } from './rows.js';
 export const EVENT_CACHE_MAX = 2_000_000;
 
 /**
+ * What one cached event costs: id, start and end as array slots of 8 bytes, a pointer to its
+ * (interned, shared) data object, and the arrays' spare capacity. Turns `query.cache_mb` into a
+ * number of events.
+ */
+export const CACHED_EVENT_BYTES = 48;
+
+export const cacheEventsFor = (mb: number): number => Math.max(1, Math.floor((mb * 1024 * 1024) / CACHED_EVENT_BYTES));
+
+/**
  * The cached events of one bucket: every stored event whose start lies in [lo, hi] (hi excluded
  * when !hiIncl), in span order (see Columns), so that new events append at the end and a change
  * from start S on is a truncation.

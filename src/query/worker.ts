@@ -14,11 +14,12 @@ export type WorkerReply =
   | { ok: false; error: WireError; printed: string[] };
 
 let source: SqliteSource | null = null;
+const data = workerData as { dbFile: string; cacheEvents?: number };
 
 export default function run(task: { body: unknown }): WorkerReply {
   const printed: string[] = [];
   try {
-    source ??= new SqliteSource(openReadonly((workerData as { dbFile: string }).dbFile));
+    source ??= new SqliteSource(openReadonly(data.dbFile), data.cacheEvents);
     const result = runQuery(source, task.body, { print: (t) => printed.push(t) });
     return { ok: true, result, printed };
   } catch (err) {

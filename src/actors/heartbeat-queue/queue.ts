@@ -32,6 +32,7 @@ export interface HeartbeatQueue {
 }
 
 const WARN_FRACTION = 0.8;
+const IDLE_RECHECK_MS = 10_000;
 
 /**
  * The heartbeat queue: durable FIFO in front of the storage writer (or a remote server).
@@ -71,7 +72,8 @@ export function createHeartbeatQueue(opts: QueueOptions): HeartbeatQueue {
       if (items.length === 0) {
         drained.forEach((d) => d());
         drained = [];
-        await sleep(1_000);
+        // accept() wakes the loop; the long wait is only a safety net, so an idle daemon stays asleep.
+        await sleep(IDLE_RECHECK_MS);
         continue;
       }
       const r = await deliverer.deliver(items);
