@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { fromWire, InputError, Timeout } from '../model/errors.js';
 import type { Logger } from '../log.js';
+import { openReadonly } from '../storage/open.js';
 import { workerEntry } from '../worker-entry.js';
 import { parseRequest } from './run.js';
 import type { WorkerReply } from './worker.js';
@@ -36,6 +37,11 @@ export interface QueryServiceOptions {
   lazy?: boolean;
   /** Events each worker keeps cached (see span-cache.ts); default EVENT_CACHE_MAX. */
   cacheEvents?: number;
+  /**
+   * Bytes of recent results (as JSON) kept to answer the same request again while the database is
+   * unchanged — a view reloaded, or revisited (default 8 MiB; 0: none).
+   */
+  resultCacheBytes?: number;
   log?: Logger;
 }
 
@@ -65,12 +71,17 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
     return pool;
   };
   if (!opts.lazy) start();
+  const results = resultCache(opts.dbFile, opts.resultCacheBytes ?? 8 * 1024 * 1024);
 
   return {
     async run(body) {
       if (closed) throw new Error('query service is closed');
       // Cheap shape check here so bad requests never occupy a worker.
       parseRequest(body);
+      const key = JSON.stringify(body);
+      const version = results.version();
+      const hit = results.get(key, version);
+      if (hit) return hit;
       const signal = AbortSignal.timeout(timeoutMs);
       const started = Date.now();
       let reply: WorkerReply;
@@ -90,6 +101,8 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
       if (!reply.ok) throw fromWire(reply.error);
       opts.log?.debug({ ms: Date.now() - started, periods: reply.result.length }, 'query done');
+      // print() output is part of what a query does: such a query is asked again each time.
+      if (reply.printed.length === 0) results.set(key, version, reply.result);
       return reply.result;
     },
     prepare() {
@@ -98,7 +111,68 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
     async close() {
       if (closed) return;
       closed = true;
+      results.close();
       await pool?.destroy();
+    },
+  };
+}
+
+/**
+ * Recent results by request, valid while the database is unchanged: PRAGMA data_version on this
+ * service's own connection changes with every commit of any other connection (the writer, an import),
+ * so an entry is only served when nothing was written since the version it was stored under was read
+ * (which was before its query ran). Least recently used entries go first past the byte budget.
+ */
+function resultCache(dbFile: string, maxBytes: number) {
+  type Entry = { version: number; result: unknown[]; bytes: number };
+  const entries = new Map<string, Entry>();
+  let bytes = 0;
+  let db: ReturnType<typeof openReadonly> | null = null;
+  const drop = (key: string) => {
+    const e = entries.get(key);
+    if (!e) return;
+    bytes -= e.bytes;
+    entries.delete(key);
+  };
+  return {
+    version(): number {
+      if (maxBytes <= 0) return -1;
+      try {
+        db ??= openReadonly(dbFile);
+        return db.pragma('data_version', { simple: true }) as number;
+      } catch {
+        return -1; // no database yet: nothing is cached
+      }
+    },
+    get(key: string, version: number): unknown[] | undefined {
+      const e = entries.get(key);
+      if (!e || version < 0) return undefined;
+      if (e.version !== version) {
+        drop(key);
+        return undefined;
+      }
+      // Most recently used last.
+      entries.delete(key);
+      entries.set(key, e);
+      return e.result;
+    },
+    set(key: string, version: number, result: unknown[]): void {
+      if (version < 0) return;
+      const size = JSON.stringify(result).length + key.length;
+      if (size > maxBytes / 4) return;
+      drop(key);
+      entries.set(key, { version, result, bytes: size });
+      bytes += size;
+      for (const k of entries.keys()) {
+        if (bytes <= maxBytes) break;
+        drop(k);
+      }
+    },
+    close(): void {
+      db?.close();
+      db = null;
+      entries.clear();
+      bytes = 0;
     },
   };
 }
