@@ -1,7 +1,8 @@
 // Query engine benchmark: seeded, realistic ActivityWatch-like data in a real SQLite file, then the
 // web UI's activity query (window + AFK + browsers, default categories) for 1, 30 and 365 days,
 // in-process and through the worker pool, with an empty event cache (cold), repeated (warm), and
-// repeated with a heartbeat written in between (the web UI's usual case). Run `npx tsc -p .` first
+// repeated with a heartbeat written in between (the web UI's usual case). The pool runs without its result
+// cache (resultCacheBytes 0), so the figures are the engine's. Run `npx tsc -p .` first
 // (imports from dist/).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,7 +51,7 @@ function heartbeater(file) {
 
 /** The first query on a fresh pool (thread started and modules loaded by a trivial query first, so only the cache is cold). */
 async function coldPool(file, body) {
-  const svc = createQueryService({ dbFile: file, threads: 1, timeoutMs: 120_000 });
+  const svc = createQueryService({ dbFile: file, threads: 1, timeoutMs: 120_000, resultCacheBytes: 0 });
   try {
     await svc.run({ timeperiods: [body.timeperiods[0]], query: ['RETURN = 1;'] });
     return await time(() => svc.run(body));
@@ -65,7 +66,7 @@ async function coldPool(file, body) {
  */
 async function warmedPool(file, body) {
   const warm = warmUpRequest(Object.entries(B).map(([k, id]) => ({ id, type: TYPES[k], hostname: HOST })), body.timeperiods[0]);
-  const svc = createQueryService({ dbFile: file, threads: 2, timeoutMs: 120_000, warmUp: () => warm });
+  const svc = createQueryService({ dbFile: file, threads: 2, timeoutMs: 120_000, resultCacheBytes: 0, warmUp: () => warm });
   try {
     await new Promise((r) => setTimeout(r, 3_000));
     return await time(() => svc.run(body));
@@ -145,7 +146,7 @@ try {
   console.log(`generated ${total} events (40 days) in ${(performance.now() - t0).toFixed(0)} ms`);
 
   const rdb = openReadonly(file);
-  const svc = createQueryService({ dbFile: file, threads: 2, timeoutMs: 120_000 });
+  const svc = createQueryService({ dbFile: file, threads: 2, timeoutMs: 120_000, resultCacheBytes: 0 });
   const hb = heartbeater(file);
   console.log(`database: ${total} events`);
   console.log('cold = first query with an empty cache (pool: fresh worker thread, so also cold JIT); warm = the same query repeated, nothing written;');
