@@ -2,21 +2,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/bus/credentials.js';
-import { BIN, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
+import { BIN, spawnRunning } from '../helpers/daemon.js';
 import { startX, type XServer } from '../platform/xenv.js';
-import { tempDir } from '../helpers/tmp.js';
+import { perTest } from '../helpers/tmp.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-const tmp = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const { cleanups, tmp } = perTest();
 
 interface Finding {
   level: 'ok' | 'warn' | 'fail';
@@ -83,16 +75,7 @@ describe('sundial doctor', () => {
 
   it('finds the running daemon from the data dir and checks that it answers', async () => {
     const dir = tmp();
-    const port = await freePort();
-    const p = spawnDaemon(dir, port);
-    cleanups.push(async () => {
-      if (p.exitCode === null) {
-        p.kill('SIGTERM');
-        await new Promise((r) => p.on('exit', r));
-      }
-    });
-    await waitForHttp(port);
-    await waitFor('daemon file', () => fs.existsSync(path.join(dir, 'daemon-testing.json'))); // written right after start
+    const { p, port } = await spawnRunning(dir, cleanups);
     const r = await doctor(['--data-dir', dir]);
     expect(find(r.findings, 'port')).toMatchObject({ level: 'ok' });
     expect(find(r.findings, 'port').detail).toMatch(new RegExp(`the daemon \\(pid ${p.pid}\\) answers on 127.0.0.1:${port}`));

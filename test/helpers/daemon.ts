@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCredentials, type BusCredentials } from '../../src/bus/credentials.js';
+import { freePort, readCredentials, type BusCredentials } from '../../src/bus/credentials.js';
 import { createBusLink, type BusLink } from '../../src/bus/link.js';
 import { SUBJECTS, type Reply } from '../../src/bus/subjects.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
@@ -25,6 +26,24 @@ export async function startInProcess(dataDir: string, tweak: (c: Config) => void
   const d = await buildDaemon({ config, paths, testing: true, log: silentLogger(), ...extra });
   await d.start();
   return d;
+}
+
+/**
+ * `sundial start` as a real OS process, up: its HTTP port answers and its runtime file is written.
+ * Stopped with SIGTERM by a cleanup registered in `cleanups`.
+ */
+export async function spawnRunning(dataDir: string, cleanups: (() => unknown)[]): Promise<{ p: ChildProcess; port: number }> {
+  const port = await freePort();
+  const p = spawnDaemon(dataDir, port);
+  cleanups.push(async () => {
+    if (p.exitCode === null) {
+      p.kill('SIGTERM');
+      await new Promise((r) => p.on('exit', r));
+    }
+  });
+  await waitForHttp(port);
+  await waitFor('runtime file', () => fs.existsSync(daemonPaths({ dataDir, testing: true }).runtime));
+  return { p, port };
 }
 
 /** `sundial start` as a real OS process. */

@@ -3,23 +3,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/bus/credentials.js';
+import { describe, expect, it } from 'vitest';
 import { openReadonly } from '../../src/storage/open.js';
 import { Reader } from '../../src/storage/read.js';
 import { parseTimestamp } from '../../src/model/time.js';
-import { BIN, runCli, spawnDaemon, waitFor, waitForHttp } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { BIN, runCli, spawnRunning } from '../helpers/daemon.js';
+import { perTest } from '../helpers/tmp.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-const tmp = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const { cleanups, tmp } = perTest();
 
 interface Expected {
   bucket: { id: string; type: string; client: string; hostname: string; created: number; data: Record<string, unknown> };
@@ -167,16 +158,7 @@ describe('sundial import activitywatch', () => {
     const src = path.join(dir, 'peewee-sqlite.v2.db');
     const { expected, bad } = buildPeeweeDb(src);
     const data = path.join(dir, 'data');
-    const port = await freePort();
-    const p = spawnDaemon(data, port);
-    cleanups.push(async () => {
-      if (p.exitCode === null) {
-        p.kill('SIGTERM');
-        await new Promise((res) => p.on('exit', res));
-      }
-    });
-    await waitForHttp(port);
-    await waitFor('daemon file', () => fs.existsSync(path.join(data, 'daemon-testing.json')));
+    const { p, port } = await spawnRunning(data, cleanups);
     const flags = ['--testing', '--data-dir', data];
     const r = await runCli(['import', 'activitywatch', '--db', src, ...flags]);
     expect(r.stderr).toBe('');

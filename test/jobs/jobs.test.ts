@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
 import { openStorageWriter } from '../../src/actors/storage-writer/writer.js';
-import { freePort } from '../../src/bus/credentials.js';
 import { backupDatabase, listBackups } from '../../src/jobs/backup.js';
 import { jobsChild, type JobStatus } from '../../src/jobs/child.js';
 import { pruneLogs, rotatedLogs } from '../../src/jobs/logs.js';
@@ -12,18 +11,10 @@ import { silentLogger } from '../../src/log.js';
 import { parseTimestamp } from '../../src/model/time.js';
 import { openReadonly } from '../../src/storage/open.js';
 import { createSupervisor } from '../../src/supervisor/supervisor.js';
-import { runCli, spawnDaemon, startInProcess, waitFor, waitForHttp } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli, spawnRunning, startInProcess, waitFor } from '../helpers/daemon.js';
+import { perTest } from '../helpers/tmp.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-const tmp = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const { cleanups, tmp } = perTest();
 const T0 = parseTimestamp('2024-06-01T08:00:00Z');
 
 function eventRows(file: string): unknown[] {
@@ -159,16 +150,7 @@ describe('the jobs child', () => {
 describe('sundial backup now / restore', () => {
   it('backs up, refuses to restore while the daemon runs, refuses a damaged file, restores and keeps the old database aside', async () => {
     const dir = tmp();
-    const port = await freePort();
-    const p = spawnDaemon(dir, port);
-    cleanups.push(async () => {
-      if (p.exitCode === null) {
-        p.kill('SIGTERM');
-        await new Promise((r) => p.on('exit', r));
-      }
-    });
-    await waitForHttp(port);
-    await waitFor('daemon file', () => fs.existsSync(path.join(dir, 'daemon-testing.json')));
+    const { p, port } = await spawnRunning(dir, cleanups);
     const json = { 'content-type': 'application/json' };
     const base = `http://127.0.0.1:${port}/api/0`;
     await fetch(`${base}/buckets/keep`, { method: 'POST', headers: json, body: JSON.stringify({ client: 'c', type: 't', hostname: 'h' }) });
