@@ -46,15 +46,20 @@ export function findDamage(file: string, full = false): string | null {
   let db: Database.Database | null = null;
   try {
     db = new Database(file, { fileMustExist: true });
-    const rows = db.pragma(full ? 'integrity_check(5)' : 'quick_check(5)', { simple: false }) as Record<string, string>[];
-    const problems = rows.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
-    if (!problems.length) return null;
-    // SQLite's report spans lines ("*** in database main ***\nPage 40: ..."): one line, first problems only.
-    const text = problems.join('; ').replace(/\*\*\* in database \w+ \*\*\*/g, '').replace(/\s+/g, ' ').trim();
-    return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+    return integrityProblems(db, full);
   } catch (err) {
     return (err as Error).message;
   } finally {
     db?.close();
   }
+}
+
+/** SQLite's own check of an open database, as one line (the first problems), or null when sound. */
+export function integrityProblems(db: Database.Database, full = false): string | null {
+  const rows = db.pragma(full ? 'integrity_check(5)' : 'quick_check(5)', { simple: false }) as Record<string, string>[];
+  const problems = rows.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
+  if (!problems.length) return null;
+  // SQLite's report spans lines ("*** in database main ***\nPage 40: ..."): one line, first problems only.
+  const text = problems.join('; ').replace(/\*\*\* in database \w+ \*\*\*/g, '').replace(/\s+/g, ' ').trim();
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { integrityProblems } from './open.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { fileTimestamp } from '../model/time.js';
 
@@ -13,9 +14,8 @@ export function checkSundialDatabase(file: string, full = true): string | null {
     return `${file} cannot be opened: ${(err as Error).message}`;
   }
   try {
-    const check = db.pragma(full ? 'integrity_check' : 'quick_check', { simple: false }) as Record<string, string>[];
-    const first = check.map((r) => Object.values(r)[0]).filter((v) => v !== 'ok');
-    if (first.length) return `${file} is damaged: ${first[0]}`;
+    const damage = integrityProblems(db, full);
+    if (damage) return `${file} is damaged: ${damage}`;
     const version = db.pragma('user_version', { simple: true }) as number;
     const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
     const ours = ['buckets', 'events', 'key_value', 'applied'].every((t) => tables.has(t));
