@@ -29,6 +29,9 @@ const WHAT: Record<string, string> = {
   storage: 'database writer',
   queue: 'heartbeat queue: holds heartbeats until they are stored',
   http: 'web UI and REST API',
+  jobs: 'scheduled upkeep: nightly backup, weekly optimize, log pruning',
+  'watchers-outbox': "the watchers' writes, kept on disk until the bus takes them",
+  sync: 'multi-device sync (end-to-end encrypted)',
   'watcher-afk': 'AFK watcher: are you at the computer?',
   'watcher-window': 'window watcher: which app and title is focused',
 };
@@ -143,7 +146,7 @@ function ChildRow(props: { c: ChildStatus; busy: string | null; act: (n: string,
     <tr data-child={c.name}>
       <td>
         <b>{c.name}</b>
-        <div class="hint">{WHAT[c.name] ?? ''}</div>
+        <div class="hint">{WHAT[c.name] ?? (c.name.startsWith('plugin-') ? 'plugin process' : '')}</div>
       </td>
       <td>
         <span class={`state state-${c.state}`} data-testid="state">
