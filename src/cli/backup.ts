@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { listBackups, backupDatabase } from '../jobs/backup.js';
-import { restoreDatabase } from '../storage/restore.js';
+import { checkSundialDatabase, restoreDatabase } from '../storage/restore.js';
 import { Failed, UsageError } from '../model/errors.js';
 import { flags, type Command } from './command.js';
 import { where } from './context.js';
@@ -43,17 +43,21 @@ export const backupCommands: Command[] = [
     flags: flags(DATA_FLAGS),
     async run(f, [file]) {
       const w = where(f);
+      const from = path.resolve(file!);
+      // Refuse a missing or foreign file before taking the lock, which would create the data dir.
+      const problem = checkSundialDatabase(from, false);
+      if (problem) throw new Failed(`cannot restore: ${problem}`);
       // Held for the restore: a daemon starting meanwhile is refused instead of opening a half-moved file.
       const lock = lockDataDir(w.paths.lock, w.paths.runtime);
       let aside: string | null;
       try {
-        aside = await restoreDatabase(path.resolve(file!), w.paths.database);
+        aside = await restoreDatabase(from, w.paths.database);
       } catch (err) {
         throw new Failed(`cannot restore: ${(err as Error).message}`);
       } finally {
         lock.release();
       }
-      console.log(`restored ${w.paths.database} from ${path.resolve(file!)}${aside ? `; the replaced database is at ${aside}` : ''}`);
+      console.log(`restored ${w.paths.database} from ${from}${aside ? `; the replaced database is at ${aside}` : ''}`);
       return 0;
     },
   },

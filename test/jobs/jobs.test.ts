@@ -191,6 +191,13 @@ describe('sundial backup now / restore', () => {
       expect(fs.readFileSync(db).equals(before), file).toBe(true);
     }
 
+    // A missing source is refused before anything is created: no data dir appears for it.
+    const fresh = path.join(dir, 'never-made');
+    const none = await runCli(['restore', path.join(dir, 'missing.db'), '--testing', '--data-dir', fresh]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/does not exist/);
+    expect(fs.existsSync(fresh)).toBe(false);
+
     const ok = await runCli(['restore', backup, ...flags]);
     expect(ok.code).toBe(0);
     const aside = /replaced database is at (\S+)/.exec(ok.stdout)![1]!;
