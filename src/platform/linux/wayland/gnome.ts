@@ -1,8 +1,8 @@
 import type { Logger } from '../../../log.js';
-import { ProbeUnavailableError, UNKNOWN, type ActiveWindow, type Probe } from '../../types.js';
+import { ProbeUnavailableError, UNKNOWN, type ActiveWindow } from '../../types.js';
+import { CompositorProbe } from './compositor-probe.js';
 import { addMatch, BusHolder, callMethod, isAbsent, type DBusMessage } from './dbus.js';
 import type { IdleSource } from './idle.js';
-import { ChangeListeners } from './window-cache.js';
 
 /**
  * The "Focused Window D-Bus" GNOME Shell extension (focused-window-dbus@flexagoon.com): exported by
@@ -48,14 +48,11 @@ export interface GnomeProbeOptions {
  * Without the extension the window watcher reports unavailable with the steps to enable it; the
  * AFK watcher works regardless.
  */
-export class GnomeProbe implements Probe {
+export class GnomeProbe extends CompositorProbe {
   readonly kind = 'gnome';
-  reason?: string;
-  private readonly changes = new ChangeListeners();
-  private idleSource: IdleSource | null = null;
-  private closed = false;
 
   constructor(private readonly o: GnomeProbeOptions) {
+    super(o.idle);
     o.bus.onConnect = async (bus) => {
       bus.on('message', (m: DBusMessage) => {
         if (m.interface === FOCUSED_WINDOW.interface && m.member === 'FocusChanged') this.changes.emit();
@@ -83,27 +80,8 @@ export class GnomeProbe implements Probe {
     }
   }
 
-  async idleSeconds(): Promise<number> {
-    return this.idle().idleSeconds();
-  }
-
-  async locked(): Promise<boolean> {
-    return this.idle().locked();
-  }
-
-  onChange(cb: () => void): () => void {
-    return this.changes.add(cb);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.idleSource?.close();
-    this.idleSource = null;
+  override close(): void {
+    super.close();
     this.o.bus.close();
-  }
-
-  private idle(): IdleSource {
-    if (this.closed) throw new ProbeUnavailableError('probe closed');
-    return (this.idleSource ??= this.o.idle());
   }
 }

@@ -3,9 +3,10 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Logger } from '../../../log.js';
-import { ProbeUnavailableError, UNKNOWN, type ActiveWindow, type Probe } from '../../types.js';
+import { ProbeUnavailableError, UNKNOWN, type ActiveWindow } from '../../types.js';
+import { CompositorProbe } from './compositor-probe.js';
 import type { IdleSource } from './idle.js';
-import { ChangeListeners, WindowCache } from './window-cache.js';
+import { WindowCache } from './window-cache.js';
 
 /**
  * Hyprland's sockets live in $XDG_RUNTIME_DIR/hypr/<signature>/ (before 0.40: /tmp/hypr/<signature>/):
@@ -65,18 +66,15 @@ export interface HyprlandProbeOptions {
  * Hyprland: the active window from `j/activewindow`, kept current by the event socket (focus,
  * title, close and workspace events re-read it once), so polls are answered from the cache.
  */
-export class HyprlandProbe implements Probe {
+export class HyprlandProbe extends CompositorProbe {
   readonly kind = 'hyprland';
-  reason?: string;
   private events: net.Socket | null = null;
   private lastConnectFailure = 0;
   private readonly cache: WindowCache;
-  private readonly changes = new ChangeListeners();
   private refreshing: Promise<ActiveWindow | null> | null = null;
-  private idleSource: IdleSource | null = null;
-  private closed = false;
 
   constructor(private readonly o: HyprlandProbeOptions) {
+    super(o.idle);
     this.cache = new WindowCache(o.refreshMs ?? 10_000);
   }
 
@@ -97,33 +95,18 @@ export class HyprlandProbe implements Probe {
     return this.refresh();
   }
 
-  async idleSeconds(): Promise<number> {
-    return this.idle().idleSeconds();
-  }
-
-  async locked(): Promise<boolean> {
-    return this.idle().locked();
-  }
-
-  onChange(cb: () => void): () => void {
+  override onChange(cb: () => void): () => void {
     this.subscribe();
-    return this.changes.add(cb);
+    return super.onChange(cb);
   }
 
-  close(): void {
-    this.closed = true;
+  override close(): void {
+    super.close();
     this.events?.destroy();
     this.events = null;
-    this.idleSource?.close();
-    this.idleSource = null;
   }
 
   // ---- internals
-
-  private idle(): IdleSource {
-    if (this.closed) throw new ProbeUnavailableError('probe closed');
-    return (this.idleSource ??= this.o.idle());
-  }
 
   private refresh(): Promise<ActiveWindow | null> {
     this.refreshing ??= (async () => {

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../../log.js';
-import { ProbeUnavailableError, UNKNOWN, type ActiveWindow, type Probe } from '../../types.js';
+import { ProbeUnavailableError, UNKNOWN, type ActiveWindow } from '../../types.js';
+import { CompositorProbe } from './compositor-probe.js';
 import { addMatch, BusHolder, callMethod, dbusNext, type DBusMessage, type MessageBus } from './dbus.js';
 import type { IdleSource } from './idle.js';
-import { ChangeListeners, WindowCache } from './window-cache.js';
+import { WindowCache } from './window-cache.js';
 
 const KWIN = 'org.kde.KWin';
 const SCRIPTING = { destination: KWIN, path: '/Scripting', interface: 'org.kde.kwin.Scripting' };
@@ -66,24 +67,21 @@ export interface KdeProbeOptions {
  * The script is loaded at the first window read (the AFK watcher's probe never loads one) and
  * unloaded on close.
  */
-export class KdeProbe implements Probe {
+export class KdeProbe extends CompositorProbe {
   readonly kind = 'kde';
-  reason?: string;
   readonly serviceName = `io.github.sundial.KWinReport.p${process.pid}_${++instances}`;
   readonly pluginName: string;
   // Reports are pushed: nothing expires while the script runs.
   private readonly cache = new WindowCache(Number.POSITIVE_INFINITY);
-  private readonly changes = new ChangeListeners();
-  private idleSource: IdleSource | null = null;
   private loading: Promise<void> | null = null;
   private scriptDir: string | null = null;
   private firstReport: (() => void) | null = null;
   /** The unique bus name of the KWin our script runs in. */
   private loadedInto: string | null = null;
-  private closed = false;
   reports = 0;
 
   constructor(private readonly o: KdeProbeOptions) {
+    super(o.idle);
     this.pluginName = `sundial-active-window-${process.pid}-${instances}`;
     o.bus.onConnect = async (bus) => {
       // A new connection (KWin or the bus restarted): the script must be loaded again.
@@ -121,23 +119,9 @@ export class KdeProbe implements Probe {
     return this.cache.peek();
   }
 
-  async idleSeconds(): Promise<number> {
-    return this.idle().idleSeconds();
-  }
-
-  async locked(): Promise<boolean> {
-    return this.idle().locked();
-  }
-
-  onChange(cb: () => void): () => void {
-    return this.changes.add(cb);
-  }
-
-  close(): void {
+  override close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.idleSource?.close();
-    this.idleSource = null;
+    super.close();
     const finish = (): void => {
       this.o.bus.close();
       if (this.scriptDir) fs.rmSync(this.scriptDir, { recursive: true, force: true });
@@ -153,11 +137,6 @@ export class KdeProbe implements Probe {
   }
 
   // ---- internals
-
-  private idle(): IdleSource {
-    if (this.closed) throw new ProbeUnavailableError('probe closed');
-    return (this.idleSource ??= this.o.idle());
-  }
 
   private handle(bus: MessageBus, m: DBusMessage): boolean {
     if (m.path !== REPORT_PATH || m.interface !== REPORT_INTERFACE) return false;

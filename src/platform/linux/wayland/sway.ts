@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../../log.js';
-import { ProbeUnavailableError, UNKNOWN, type ActiveWindow, type Probe } from '../../types.js';
+import { ProbeUnavailableError, UNKNOWN, type ActiveWindow } from '../../types.js';
+import { CompositorProbe } from './compositor-probe.js';
 import { connectI3, I3_EVENT, I3_MSG, type I3Connection } from './i3ipc.js';
 import type { IdleSource } from './idle.js';
-import { ChangeListeners, WindowCache } from './window-cache.js';
+import { WindowCache } from './window-cache.js';
 
 /** The parts of a sway tree node we read (GET_TREE / window events). */
 export interface SwayNode {
@@ -98,20 +99,17 @@ export interface SwayProbeOptions {
  * `window` and `workspace` events of one subscribed connection, so a poll costs no IPC round trip.
  * When sway restarts, the connection closes; the next call reconnects (finding the new socket).
  */
-export class SwayProbe implements Probe {
+export class SwayProbe extends CompositorProbe {
   readonly kind = 'sway';
-  reason?: string;
   private conn: I3Connection | null = null;
   private connecting: Promise<I3Connection> | null = null;
   private lastFailure = 0;
   private lastFailureError: ProbeUnavailableError | null = null;
   private readonly cache: WindowCache;
-  private readonly changes = new ChangeListeners();
-  private idleSource: IdleSource | null = null;
-  private closed = false;
   socketPath: string | null;
 
   constructor(private readonly opts: SwayProbeOptions) {
+    super(opts.idle);
     this.socketPath = opts.socketPath ?? null;
     this.cache = new WindowCache(opts.refreshMs ?? 10_000);
   }
@@ -134,34 +132,19 @@ export class SwayProbe implements Probe {
     return this.refresh(conn);
   }
 
-  async idleSeconds(): Promise<number> {
-    return this.idle().idleSeconds();
-  }
-
-  async locked(): Promise<boolean> {
-    return this.idle().locked();
-  }
-
-  onChange(cb: () => void): () => void {
+  override onChange(cb: () => void): () => void {
     // Subscribing means someone wants events: connect now rather than at the first poll.
     this.connection().catch(() => undefined);
-    return this.changes.add(cb);
+    return super.onChange(cb);
   }
 
-  close(): void {
-    this.closed = true;
+  override close(): void {
+    super.close();
     this.conn?.close();
     this.conn = null;
-    this.idleSource?.close();
-    this.idleSource = null;
   }
 
   // ---- internals
-
-  private idle(): IdleSource {
-    if (this.closed) throw new ProbeUnavailableError('probe closed');
-    return (this.idleSource ??= this.opts.idle());
-  }
 
   private async refresh(conn: I3Connection): Promise<ActiveWindow | null> {
     const tree = await conn.request<SwayNode>(I3_MSG.GET_TREE).catch((err: Error) => {
