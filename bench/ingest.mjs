@@ -91,7 +91,7 @@ if (process.argv[2] === '--serve') {
       }
       process.send({ ok: true });
     } else if (m.cmd === 'cpu') {
-      process.send(threadCpu());
+      process.send({ ...threadCpu(), writer: ctx.writer?.stats?.() });
     } else if (m.cmd === 'exit') {
       process.exit(0); // lets --cpu-prof write its file
     }
@@ -186,9 +186,11 @@ async function load(server, label, CLIENTS, round) {
   const rate = n / secs;
   // Server CPU per request: on these shared cores it decides the ratio more than anything else.
   const perReq = (k) => ((cpu1[k] - cpu0[k]) / n).toFixed(0).padStart(3);
+  const w0 = cpu0.writer, w1 = cpu1.writer;
+  const perCommit = w1 ? `, ${((w1.ops - w0.ops) / (w1.batches - w0.batches)).toFixed(1)} ops/commit` : '';
   console.log(
     `${label.padEnd(28)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms   ` +
-      `server CPU/req ${perReq('main')} µs main + ${perReq('other')} µs other threads   (${ok} ok, ${bad} failed)`,
+      `server CPU/req ${perReq('main')} µs main + ${perReq('other')} µs other threads${perCommit}   (${ok} ok, ${bad} failed)`,
   );
   return { rate, mix };
 }
