@@ -37,9 +37,6 @@ interface Pending {
 /** Most ops in one transaction; more wait for the next. */
 const MAX_BATCH = 2_000;
 
-/** Longest a batch is held back for writers expected to come back (see `hold` below). */
-const MAX_HOLD_MS = 2;
-
 /** What the writer did so far (bench:ingest prints ops per commit). */
 export interface WriterStats {
   batches: number;
@@ -50,13 +47,6 @@ export interface WriterStats {
  * Opens the database on a writer thread. Group commit: while one batch commits, every op that
  * arrives waits and goes into the next batch, so batches grow with load and each op is answered
  * only after its batch's COMMIT (synchronous=FULL) returned.
- *
- * Busy writers that each wait for their answer before sending again (keep-alive HTTP clients) would
- * otherwise settle into two groups that take turns: one commits while the other waits, so every
- * commit carries half of them. So after a commit the next batch is held until the writers just
- * answered are back (as many ops queued as were answered plus those already waiting), but never
- * longer than that commit took, nor MAX_HOLD_MS: a lone writer's op finds its target met at once
- * and is not held at all.
  */
 export async function openStorageWriter(file: string, opts: StorageWriterOptions): Promise<StorageWriter> {
   const { log } = opts;
@@ -82,49 +72,24 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
   let closing: Promise<void> | null = null;
   let dead = false;
   let drained: (() => void) | null = null;
-  /** Set by close(): what is queued goes at once, held or not. */
-  let flushing = false;
-  /** After a commit: send once `target` ops are queued or at `until` (performance.now()), whichever is first. */
-  let hold: { target: number; until: number; timer: NodeJS.Timeout } | null = null;
-  let sentAt = 0;
   const stats: WriterStats = { batches: 0, ops: 0 };
-
-  const release = () => {
-    if (hold) clearTimeout(hold.timer);
-    hold = null;
-  };
-  const holding = () => hold !== null && !flushing && queue.length < hold.target && performance.now() < hold.until;
 
   const send = () => {
     scheduled = false;
     if (dead || inFlight || queue.length === 0) {
-      if (!inFlight && queue.length === 0) {
-        release();
-        drained?.();
-      }
+      if (!inFlight && queue.length === 0) drained?.();
       return;
     }
-    if (holding()) return; // submit() or the hold's timer calls again
-    release();
     inFlight = queue.splice(0, MAX_BATCH);
     stats.batches++;
     stats.ops += inFlight.length;
-    sentAt = performance.now();
     const msg: ToThread = { kind: 'batch', id: nextId++, ops: inFlight.map((p) => p.op), paused: opts.paused?.() ?? false };
     worker.postMessage(msg);
-  };
-
-  /** Gathers what arrives in this turn of the event loop into one batch. */
-  const schedule = () => {
-    if (scheduled || inFlight || queue.length === 0 || holding()) return;
-    scheduled = true;
-    setImmediate(send);
   };
 
   /** Rejects everything: what never reached the thread is retryable; what was committing is unknown. */
   const fail = (why: string) => {
     dead = true;
-    release();
     for (const p of inFlight ?? []) p.reject('seq' in p.op && p.op.seq !== undefined ? new WriterUnavailable(why) : new WriterOutcomeUnknown());
     for (const p of queue) p.reject(new WriterUnavailable(why));
     inFlight = null;
@@ -136,24 +101,13 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
     if (m.kind === 'done' && inFlight) {
       const batch = inFlight;
       inFlight = null;
-      const took = performance.now() - sentAt;
       batch.forEach((p, i) => {
         const o = m.outcomes[i]!;
         if (o.ok) p.resolve(o.value);
         else p.reject(fromWire(o.error));
       });
       log.debug({ ops: batch.length }, 'committed');
-      if (batch.length > 1 || queue.length > 0) {
-        const wait = Math.min(took, MAX_HOLD_MS);
-        // The timer ends the hold (timers are whole milliseconds); ops arriving check the time themselves.
-        const timer = setTimeout(() => {
-          release();
-          send();
-        }, wait);
-        hold = { target: Math.min(MAX_BATCH, queue.length + batch.length), until: performance.now() + wait, timer };
-      }
-      if (queue.length === 0) drained?.();
-      else schedule();
+      send();
     } else if (m.kind === 'fatal' && inFlight) {
       // The commit failed and was rolled back: nothing of the batch is stored, so all of it may be retried.
       const batch = inFlight;
@@ -181,11 +135,13 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
       if (dead || closing) return Promise.reject(new WriterUnavailable());
       return new Promise((resolve, reject) => {
         queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-        schedule();
+        if (!scheduled && !inFlight) {
+          scheduled = true;
+          setImmediate(send); // gather what arrives in this turn into one batch
+        }
       });
     },
     close() {
-      flushing = true;
       closing ??= (async () => {
         if (!dead && (inFlight || queue.length)) {
           await new Promise<void>((r) => {
