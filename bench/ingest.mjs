@@ -1,6 +1,6 @@
 // Ingest benchmark for the REST API. Run: npm run build && node bench/ingest.mjs  (npm run bench:ingest)
 // Servers run in child processes (so their RSS is their own); the load generator runs here.
-// Env: BENCH_SECONDS (per load phase, default 5), BENCH_CLIENTS (client counts, default "8,16"), BENCH_EXPORT_EVENTS (default 1000000),
+// Env: BENCH_SECONDS (per server and client count, default 5), BENCH_SLICES (alternations of the two servers within that, default 5), BENCH_CLIENTS (client counts, default "8,16"), BENCH_EXPORT_EVENTS (default 1000000),
 // BENCH_PARTS (default "ingest,list,export": which parts run), BENCH_CPU_PROF=<dir> (cpu profiles of the server children, every thread).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,6 +13,8 @@ const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '8,16').split(',').map(Number);
 const EXPORT_EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 1_000_000);
+/** Each server's SECONDS are run in this many slices, alternating with the other server's. */
+const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 5));
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,list,export').split(','));
 
 /**
@@ -133,66 +135,79 @@ function request(agent, port, method, p, body, headers = {}) {
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
-/** CLIENTS concurrent clients for SECONDS, each a keep-alive connection, a mix of heartbeats and inserts. */
-async function load(server, label, CLIENTS, round) {
+/**
+ * CLIENTS concurrent clients, each a keep-alive connection, a mix of heartbeats and inserts, against
+ * one server. `run(seconds)` adds a slice of load (the clients carry on where the last slice ended,
+ * so the mix stays the same); `report` prints the sums.
+ */
+function loadPhase(server, CLIENTS, round) {
   const port = server.port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  for (let c = 0; c < CLIENTS; c++) {
-    await request(agent, port, 'POST', `/api/0/buckets/bench-${round}-${c}`, JSON.stringify({ client: 'bench', type: 'currentwindow', hostname: 'h' }));
-  }
-  const cpu0 = await server.call({ cmd: 'cpu' });
-  const lat = [];
-  let ok = 0, bad = 0;
-  const mix = { merge: 0, newEvent: 0, insert: 0 };
-  const t0 = Date.now();
-  const end = t0 + SECONDS * 1000;
-  await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-    let i = 0;
-    let clock = Date.UTC(2024, 0, 1) + c * 1e9;
-    let title = 0;
-    while (Date.now() < end) {
-      const k = i++ % 10;
-      let p, body;
-      clock += 1000;
-      const ts = new Date(clock).toISOString();
-      if (k < 6) {
-        // same data, 1 s later, pulsetime 2: merges into the last event
-        p = `/api/0/buckets/bench-${round}-${c}/heartbeat?pulsetime=2`;
-        body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${title}` } });
-        mix.merge++;
-      } else if (k < 8) {
-        // new data: a new event
-        title++;
-        p = `/api/0/buckets/bench-${round}-${c}/heartbeat?pulsetime=2`;
-        body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${title}` } });
-        mix.newEvent++;
-      } else {
-        p = `/api/0/buckets/bench-${round}-${c}/events`;
-        body = JSON.stringify([{ timestamp: ts, duration: 1, data: { label: 'manual', n: i } }]);
-        mix.insert++;
+  const clients = Array.from({ length: CLIENTS }, (_, c) => ({ c, i: 0, clock: Date.UTC(2024, 0, 1) + c * 1e9, title: 0 }));
+  const acc = { ok: 0, bad: 0, secs: 0, lat: [], main: 0, other: 0, ops: 0, batches: 0 };
+  let created = null;
+  return {
+    async run(seconds) {
+      created ??= (async () => {
+        for (const { c } of clients) {
+          await request(agent, port, 'POST', `/api/0/buckets/bench-${round}-${c}`, JSON.stringify({ client: 'bench', type: 'currentwindow', hostname: 'h' }));
+        }
+      })();
+      await created;
+      const cpu0 = await server.call({ cmd: 'cpu' });
+      const t0 = Date.now();
+      const end = t0 + seconds * 1000;
+      await Promise.all(clients.map(async (cl) => {
+        while (Date.now() < end) {
+          const k = cl.i++ % 10;
+          let p, body;
+          cl.clock += 1000;
+          const ts = new Date(cl.clock).toISOString();
+          if (k < 6) {
+            // same data, 1 s later, pulsetime 2: merges into the last event
+            p = `/api/0/buckets/bench-${round}-${cl.c}/heartbeat?pulsetime=2`;
+            body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${cl.title}` } });
+          } else if (k < 8) {
+            // new data: a new event
+            cl.title++;
+            p = `/api/0/buckets/bench-${round}-${cl.c}/heartbeat?pulsetime=2`;
+            body = JSON.stringify({ timestamp: ts, duration: 0, data: { app: 'Editor', title: `file ${cl.title}` } });
+          } else {
+            p = `/api/0/buckets/bench-${round}-${cl.c}/events`;
+            body = JSON.stringify([{ timestamp: ts, duration: 1, data: { label: 'manual', n: cl.i } }]);
+          }
+          const s = process.hrtime.bigint();
+          const r = await request(agent, port, 'POST', p, body);
+          acc.lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+          if (r.status === 200) acc.ok++;
+          else acc.bad++;
+        }
+      }));
+      acc.secs += (Date.now() - t0) / 1000;
+      const cpu1 = await server.call({ cmd: 'cpu' });
+      acc.main += cpu1.main - cpu0.main;
+      acc.other += cpu1.other - cpu0.other;
+      if (cpu1.writer) {
+        acc.ops += cpu1.writer.ops - cpu0.writer.ops;
+        acc.batches += cpu1.writer.batches - cpu0.writer.batches;
       }
-      const s = process.hrtime.bigint();
-      const r = await request(agent, port, 'POST', p, body);
-      lat.push(Number(process.hrtime.bigint() - s) / 1e6);
-      if (r.status === 200) ok++;
-      else bad++;
-    }
-  }));
-  const secs = (Date.now() - t0) / 1000;
-  const cpu1 = await server.call({ cmd: 'cpu' });
-  agent.destroy();
-  lat.sort((a, b) => a - b);
-  const n = ok + bad;
-  const rate = n / secs;
-  // Server CPU per request: on these shared cores it decides the ratio more than anything else.
-  const perReq = (k) => ((cpu1[k] - cpu0[k]) / n).toFixed(0).padStart(3);
-  const w0 = cpu0.writer, w1 = cpu1.writer;
-  const perCommit = w1 ? `, ${((w1.ops - w0.ops) / (w1.batches - w0.batches)).toFixed(1)} ops/commit` : '';
-  console.log(
-    `${label.padEnd(28)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms   ` +
-      `server CPU/req ${perReq('main')} µs main + ${perReq('other')} µs other threads${perCommit}   (${ok} ok, ${bad} failed)`,
-  );
-  return { rate, mix };
+    },
+    report(label) {
+      agent.destroy();
+      const { ok, bad, lat } = acc;
+      lat.sort((x, y) => x - y);
+      const n = ok + bad;
+      const rate = n / acc.secs;
+      // Server CPU per request: on these shared cores it decides the ratio more than anything else.
+      const perReq = (us) => (us / n).toFixed(0).padStart(3);
+      const perCommit = acc.batches > 0 ? `, ${(acc.ops / acc.batches).toFixed(1)} ops/commit` : '';
+      console.log(
+        `${label.padEnd(28)} ${rate.toFixed(0).padStart(7)} req/s   p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms   ` +
+          `server CPU/req ${perReq(acc.main)} µs main + ${perReq(acc.other)} µs other threads${perCommit}   (${ok} ok, ${bad} failed)`,
+      );
+      return { rate };
+    },
+  };
 }
 
 async function main() {
@@ -203,14 +218,23 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-bench-ingest-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   try {
-    console.log(`ingest: ${CLIENT_COUNTS.join(' and ')} keep-alive clients, ${SECONDS} s per phase; 60% merging heartbeats, 20% new-event heartbeats, 20% inserts`);
-    // Both servers run in the same conditions, alternately per client count (the machine may be shared).
+    console.log(
+      `ingest: ${CLIENT_COUNTS.join(' and ')} keep-alive clients, ${SECONDS} s per server and client count in ${SLICES} alternated slices; ` +
+        '60% merging heartbeats, 20% new-event heartbeats, 20% inserts',
+    );
+    // Both servers run in the same conditions: alternately, in short slices (the machine may be shared).
     const sd = await startChild(['sundial', path.join(dir, 'ingest.db')]);
     if (PARTS.has('ingest')) {
       const bare = await startChild(['bare']);
       for (const [round, n] of CLIENT_COUNTS.entries()) {
-        const b = await load(bare, `bare node http {}, ${n} clients`, n, round);
-        const s = await load(sd, `sundial (durable acks), ${n}`, n, round);
+        const bareLoad = loadPhase(bare, n, round);
+        const sdLoad = loadPhase(sd, n, round);
+        for (let k = 0; k < SLICES; k++) {
+          await bareLoad.run(SECONDS / SLICES);
+          await sdLoad.run(SECONDS / SLICES);
+        }
+        const b = bareLoad.report(`bare node http {}, ${n} clients`);
+        const s = sdLoad.report(`sundial (durable acks), ${n}`);
         const ratio = (100 * s.rate) / b.rate;
         console.log(`ratio sundial / bare at ${n} clients: ${ratio.toFixed(0)} %  (goal ≥ 70 %: ${ratio >= 70 ? 'met' : 'NOT met'})`);
       }
