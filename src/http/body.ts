@@ -69,7 +69,7 @@ export async function readJson(req: http.IncomingMessage, limit = JSON_BODY_LIMI
     req.on('error', onError);
     req.on('close', onClose);
   });
-  let text = Buffer.concat(chunks, size).toString('utf8');
+  let text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new InputError('request body is empty; expected JSON', 400);
   let value: unknown;
@@ -85,17 +85,24 @@ export async function readJson(req: http.IncomingMessage, limit = JSON_BODY_LIMI
 /** Deepest nesting accepted in a JSON value. Storage and comparisons recurse; 10k levels would overflow the stack (a 500). */
 const MAX_JSON_DEPTH = 128;
 
-/** Throws 400 when `value` nests deeper than `max` (checked without recursion). */
+/**
+ * Throws 400 when `value` nests deeper than `max`. Recursion is safe here: it stops at `max` levels.
+ * Runs on every write request, so no per-node allocations (for-in sees exactly the own keys of a
+ * JSON.parse result, `__proto__` included).
+ */
 export function checkDepth(value: unknown, max = MAX_JSON_DEPTH, what = 'request body'): void {
-  if (typeof value !== 'object' || value === null) return;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > max) throw new InputError(`${what} is nested deeper than ${max} levels`, 400);
-    for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  const walk = (v: object, depth: number): void => {
+    if (depth > max) throw new InputError(`${what} is nested deeper than ${max} levels`, 400);
+    if (Array.isArray(v)) {
+      for (const child of v as unknown[]) if (typeof child === 'object' && child !== null) walk(child, depth + 1);
+      return;
     }
-  }
+    for (const k in v) {
+      const child = (v as Record<string, unknown>)[k];
+      if (typeof child === 'object' && child !== null) walk(child, depth + 1);
+    }
+  };
+  if (typeof value === 'object' && value !== null) walk(value, 1);
 }
 
 /** Reads and discards a body (routes that take none), so keep-alive connections stay in sync. */

@@ -3,9 +3,19 @@ import { httpStatus, SundialError } from '../model/errors.js';
 import type { Logger } from '../log.js';
 
 /** Sends `value` as JSON. */
-export function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-  const body = JSON.stringify(value) ?? 'null';
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+export function sendJson(res: http.ServerResponse, status: number, value: unknown, headers?: http.OutgoingHttpHeaders): void {
+  sendJsonText(res, status, JSON.stringify(value) ?? 'null', headers);
+}
+
+/** Sends `body`, already JSON. */
+export function sendJsonText(res: http.ServerResponse, status: number, body: string, headers?: http.OutgoingHttpHeaders): void {
+  const length = Buffer.byteLength(body);
+  res.writeHead(
+    status,
+    headers === undefined
+      ? { 'Content-Type': 'application/json', 'Content-Length': length }
+      : { ...headers, 'Content-Type': 'application/json', 'Content-Length': length },
+  );
   res.end(body);
 }
 
@@ -15,7 +25,7 @@ export function sendEmpty(res: http.ServerResponse, status = 200): void {
   res.end();
 }
 
-export function sendMessage(res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}): void {
+export function sendMessage(res: http.ServerResponse, status: number, message: string, headers?: http.OutgoingHttpHeaders): void {
   sendJson(res, status, { message }, headers);
 }
 

@@ -61,7 +61,7 @@ export interface HttpServer {
 export function pathSegments(url: string): { segs: string[]; query: string } {
   let target = url;
   // Absolute-form request targets (`GET http://host/path`): keep the path only.
-  const abs = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  const abs = url.charCodeAt(0) === 47 /* / */ ? null : /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(target);
   if (abs) target = target.slice(abs[0].length);
   const q = target.indexOf('?');
   const rawPath = q === -1 ? target : target.slice(0, q);
@@ -69,6 +69,10 @@ export function pathSegments(url: string): { segs: string[]; query: string } {
   const segs: string[] = [];
   for (const raw of rawPath.split('/')) {
     if (raw === '') continue;
+    if (!raw.includes('%')) {
+      segs.push(raw); // nothing to decode
+      continue;
+    }
     try {
       segs.push(decodeURIComponent(raw));
     } catch {
@@ -120,12 +124,12 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     // 3. Preflights answer 200 on every path.
     if (method === 'OPTIONS') return sendEmpty(res, 200);
     if (pathError) throw pathError;
+    const path = '/' + segs!.join('/');
     // 4. API key. The control API is exempt: it has its own bearer token (the CLI sends that one).
-    if (apiKey !== null && !isControl && needsApiKey(method, '/' + segs!.join('/')) && !bearerMatches(req.headers.authorization, apiKey)) {
+    if (apiKey !== null && !isControl && needsApiKey(method, path) && !bearerMatches(req.headers.authorization, apiKey)) {
       return sendMessage(res, 401, API_KEY_MESSAGE);
     }
     // 5. Route.
-    const path = '/' + segs!.join('/');
     if (isControl) {
       if (opts.control && (await opts.control(req, res, path))) return;
       throw noRoute(method, path);

@@ -104,6 +104,45 @@ describe('heartbeat merge through the writer', () => {
   });
 });
 
+describe('last-event cache', () => {
+  it('follows inserts: a heartbeat merges into the newest event by start, as a fresh read finds it', async () => {
+    const rdr = read();
+    const row = rdr.bucket('b')!.row;
+    const A = { app: 'A' };
+    const hb = (hms: string) => w.submit({ kind: 'heartbeat', bucket: 'b', event: ev(t(hms), 0, A), pulsetime: 5 * S });
+    const insert = async (hms: string) => (await w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t(hms), 0, A)] }))[0]!;
+    const first = await hb('10:00:00');
+    const later = await insert('10:00:02'); // starts after the cached last event: now the last
+    expect((await hb('10:00:03'))!.id).toBe(later.id);
+    expect(rdr.lastEvent(row)!.id).toBe(later.id);
+    await insert('09:00:00'); // starts earlier: the last stays
+    expect((await hb('10:00:04'))!.id).toBe(later.id);
+    const tie = await insert('10:00:02'); // same start: the lower id stays last
+    expect(tie.id).toBeGreaterThan(later.id!);
+    expect((await hb('10:00:05'))!.id).toBe(later.id);
+    expect(rdr.lastEvent(row)!.id).toBe(later.id);
+    // A replacement moves the last event back in time: the cache is read again.
+    await w.submit({ kind: 'insertEvents', bucket: 'b', events: [{ ...ev(t('08:00:00'), 0, A), id: later.id }] });
+    await w.submit({ kind: 'insertEvents', bucket: 'b', events: [{ ...ev(t('08:00:00'), 0, A), id: tie.id }] });
+    // The last is `first` again (10:00:00): a stale cache would merge into the moved event instead.
+    expect((await hb('10:00:04'))!.id).toBe(first!.id);
+    expect(rdr.lastEvent(row)!.id).toBe(first!.id);
+    rdr.db.close();
+  });
+});
+
+describe('group commit', () => {
+  it('commits ops that arrive together in one batch, and counts batches', async () => {
+    const before = w.stats();
+    await Promise.all([1, 2, 3].map((n) => w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:00'), S, { n })] })));
+    const [lone] = await w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:05'), S, { n: 4 })] });
+    expect(lone!.id).toBeGreaterThan(0);
+    const after = w.stats();
+    expect(after.ops - before.ops).toBe(4);
+    expect(after.batches - before.batches).toBe(2);
+  });
+});
+
 describe('writes', () => {
   it('a bad op in a batch fails alone; the rest commit', async () => {
     const [ok, bad, ok2] = await Promise.allSettled([

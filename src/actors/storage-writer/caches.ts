@@ -22,6 +22,8 @@ export interface WriterCaches {
   /** The newest event by start (ties lowest id), or null for an empty bucket. */
   lastEvent(row: number): Event | null;
   setLastEvent(row: number, e: Event): void;
+  /** A new event (the highest id so far) was stored: it is the last one if it starts after it. */
+  eventInserted(row: number, e: Event): void;
   /** Events of the bucket changed in a way the caller did not track: read the last event again. */
   eventsChanged(row: number): void;
   /** Events of any bucket may have changed. */
@@ -71,6 +73,12 @@ export function writerCaches(reader: Reader): WriterCaches {
       return last;
     },
     setLastEvent: (row, e) => void lastEvents.set(row, e),
+    eventInserted(row, e) {
+      // Unknown stays unknown (read when needed); on equal starts the older (lower id) stays last.
+      if (!lastEvents.has(row)) return;
+      const last = lastEvents.get(row);
+      if (last === null || e.timestamp > last!.timestamp) lastEvents.set(row, e);
+    },
     eventsChanged: (row) => void lastEvents.delete(row),
     anyEventsChanged: () => lastEvents.clear(),
     appliedSeq(source) {

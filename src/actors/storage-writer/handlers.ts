@@ -79,19 +79,27 @@ export const HANDLERS: { [K in WriteOp['kind']]: Handler<K> } = {
       if (owner && owner.bucketrow !== row) throw new InputError(`event id ${e.id} belongs to another bucket`, 400);
       if (owner) oldStarts.set(e.id, owner.starttime);
     }
+    let replaced = false;
     const out = op.events.map((raw) => {
       const e = c.admit(op.bucket, raw);
       if (!e) return { ...raw, id: null }; // not stored (paused, or dropped by a privacy rule)
-      if (e.id === null) return insertEvent(c, row, e);
+      if (e.id === null) {
+        const inserted = insertEvent(c, row, e);
+        c.caches.eventInserted(row, inserted);
+        return inserted;
+      }
       c.s.replaceEvent.run(e.id, row, e.timestamp, endOf(e), JSON.stringify(e.data));
       c.changed(row, e.timestamp);
       // The replaced row's old start (an earlier op of this list may have replaced it already).
       const old = oldStarts.get(e.id);
       if (old !== undefined) c.changed(row, old);
       oldStarts.set(e.id, e.timestamp);
+      replaced = true;
       return { ...e };
     });
-    c.caches.eventsChanged(row);
+    // A replacement may have moved or changed the last event: read it again when needed. Plain
+    // inserts kept the cache exact, so the next heartbeat needs no read.
+    if (replaced) c.caches.eventsChanged(row);
     return out;
   },
 
@@ -116,7 +124,7 @@ export const HANDLERS: { [K in WriteOp['kind']]: Handler<K> } = {
       return merged;
     }
     const inserted = insertEvent(c, row, hb);
-    if (!last || inserted.timestamp > last.timestamp) c.caches.setLastEvent(row, inserted);
+    c.caches.eventInserted(row, inserted);
     return inserted;
   },
 

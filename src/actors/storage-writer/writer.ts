@@ -15,6 +15,7 @@ export interface StorageWriter extends Writer {
   abort(reason?: unknown): void;
   /** Ops waiting for or in their commit. */
   readonly pending: number;
+  stats(): WriterStats;
 }
 
 export interface StorageWriterOptions {
@@ -35,6 +36,12 @@ interface Pending {
 
 /** Most ops in one transaction; more wait for the next. */
 const MAX_BATCH = 2_000;
+
+/** What the writer did so far (bench:ingest prints ops per commit). */
+export interface WriterStats {
+  batches: number;
+  ops: number;
+}
 
 /**
  * Opens the database on a writer thread. Group commit: while one batch commits, every op that
@@ -65,6 +72,7 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
   let closing: Promise<void> | null = null;
   let dead = false;
   let drained: (() => void) | null = null;
+  const stats: WriterStats = { batches: 0, ops: 0 };
 
   const send = () => {
     scheduled = false;
@@ -73,6 +81,8 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
       return;
     }
     inFlight = queue.splice(0, MAX_BATCH);
+    stats.batches++;
+    stats.ops += inFlight.length;
     const msg: ToThread = { kind: 'batch', id: nextId++, ops: inFlight.map((p) => p.op), paused: opts.paused?.() ?? false };
     worker.postMessage(msg);
   };
@@ -155,5 +165,6 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
     get pending() {
       return queue.length + (inFlight?.length ?? 0);
     },
+    stats: () => ({ ...stats }),
   };
 }
