@@ -45,13 +45,35 @@ function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+const DAY_MS = 86_400_000;
+/** Year 10000: from there on toISOString writes six-digit years. */
+const FAST_FORMAT_END_MS = 253_402_300_800_000;
+let formatDay = NaN;
+let formatDayText = '';
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+const pad3 = (n: number): string => (n < 10 ? '00' : n < 100 ? '0' : '') + n;
+
 /** RFC 3339 in UTC with a Z suffix and 0, 3 or 6 fractional digits, as the reference server emits. */
 export function formatTimestamp(us: Micros): string {
   const ms = Math.floor(us / US_PER_MS);
   const subMs = us - ms * US_PER_MS;
-  const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.mmmZ
-  const base = iso.slice(0, 19);
-  const milli = iso.slice(20, 23);
+  let base: string, milli: string;
+  if (ms >= 0 && ms < FAST_FORMAT_END_MS) {
+    // Results hold thousands of times on few days: the date part is made once per day.
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== formatDay) {
+      formatDayText = new Date(day * DAY_MS).toISOString().slice(0, 11); // yyyy-mm-ddT
+      formatDay = day;
+    }
+    const t = ms - day * DAY_MS;
+    const sec = Math.floor(t / 1000);
+    base = `${formatDayText}${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}`;
+    milli = pad3(t - sec * 1000);
+  } else {
+    const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.mmmZ
+    base = iso.slice(0, 19);
+    milli = iso.slice(20, 23);
+  }
   if (subMs !== 0) return `${base}.${milli}${String(subMs).padStart(3, '0')}Z`;
   if (milli !== '000') return `${base}.${milli}Z`;
   return `${base}Z`;

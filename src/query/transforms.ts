@@ -176,7 +176,15 @@ export function unionNoOverlap(a: readonly QEvent[], b: readonly QEvent[]): QEve
  * Group key text of a value: strings as themselves (prefixed), anything else as canonical JSON,
  * so `"1"`, `1` and `1.0`-as-JSON differ and arrays such as `$category` group by value.
  */
-const keyText = (v: unknown): string => (typeof v === 'string' ? 's' + v : 'j' + canonicalJson(v));
+const keyText = (v: unknown): string => {
+  if (typeof v === 'string') return 's' + v;
+  if (typeof v !== 'object' || v === null) return 'j' + canonicalJson(v);
+  // Objects (a `$category` list) are shared by many data objects and never mutated: text them once.
+  let t = objectKeyTexts.get(v);
+  if (t === undefined) objectKeyTexts.set(v, (t = 'j' + canonicalJson(v)));
+  return t;
+};
+const objectKeyTexts = new WeakMap<object, string>();
 
 interface Group {
   first: QEvent;
@@ -189,18 +197,34 @@ export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[
   // so 60k events cost ~200 key builds and no hashing per event.
   const pass = nextPass();
   const byData = new Map<EventData, Group | null>();
-  const groups = new Map<string, Group>();
+  // One key: a string value is its own map key (no text to build); anything else goes by keyText.
+  const byString = new Map<string, Group>();
+  const byText = new Map<string, Group>();
+  /** Groups in first-seen order (the output order). */
+  const order: Group[] = [];
+  const group = (m: Map<string, Group>, k: string, e: QEvent): Group => {
+    let g = m.get(k);
+    if (g === undefined) {
+      m.set(k, (g = { first: e, dur: 0 }));
+      order.push(g);
+    }
+    return g;
+  };
   const groupOf = (e: QEvent): Group | null => {
+    if (keys.length === 1) {
+      const key = keys[0]!;
+      if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
+      const v = e.data[key];
+      return typeof v === 'string' ? group(byString, v, e) : group(byText, keyText(v), e);
+    }
     let k = '';
     for (const key of keys) {
       if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
       const t = keyText(e.data[key]);
       // Length-prefixed when combining keys, so no two value tuples share a key text.
-      k += keys.length > 1 ? `${t.length}:${t}` : t;
+      k += `${t.length}:${t}`;
     }
-    let g = groups.get(k);
-    if (g === undefined) groups.set(k, (g = { first: e, dur: 0 }));
-    return g;
+    return group(byText, k, e);
   };
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
@@ -218,9 +242,7 @@ export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[
     }
     if (g !== null) g.dur += e.duration;
   }
-  const out: QEvent[] = [];
-  for (const { first, dur } of groups.values()) out.push(new QEvent(null, first.timestamp, dur, first.data));
-  return out;
+  return order.map((g) => new QEvent(null, g.first.timestamp, g.dur, g.first.data));
 }
 
 export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] {
