@@ -33,7 +33,7 @@ import { privacyActions } from './privacy/actions.js';
 import { createPause, type Pause } from './privacy/pause.js';
 import { createQueryService } from './query/service.js';
 import { cacheEventsFor } from './query/span-cache.js';
-import { warmUpRequest } from './query/warm.js';
+import { warmUpSteps } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
 import { Reader } from './storage/read.js';
 import { createSupervisor, type Supervisor } from './supervisor/supervisor.js';
@@ -99,11 +99,11 @@ export interface ChildDeps {
   http: () => { host: string; port: number | null };
 }
 
-/** What each query worker runs at start: the last 30 days, as the web UI's first views ask. */
+/** What each query worker runs at start, step by step: the last 30 days, as the web UI's first views ask. */
 function warmUpQuery(reader: Reader): unknown {
   const now = Date.now();
   const period = `${new Date(now - 30 * 86_400_000).toISOString()}/${new Date(now + 86_400_000).toISOString()}`;
-  return warmUpRequest(reader.buckets(), period);
+  return warmUpSteps(reader.buckets(), period);
 }
 
 /**

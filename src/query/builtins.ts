@@ -1,6 +1,7 @@
 import type { EventData } from '../model/event.js';
 import { formatTimestamp, parseTimestamp, type Micros } from '../model/time.js';
 import { categorize, tag } from './classify.js';
+import { nextPass, sameData, type Sealed, SLOT } from './data.js';
 import { compileRegex } from './regex.js';
 import type { QuerySource } from './source.js';
 import * as T from './transforms.js';
@@ -25,9 +26,16 @@ function arity(args: Value[], c: CallContext, min: number, max = min): void {
 
 const ordinal = (i: number): string => ['first', 'second', 'third', 'fourth'][i] ?? `#${i + 1}`;
 
+/**
+ * Lists that built-ins returned as lists of events. Values are never mutated, so such a list needs
+ * no check element by element when it is passed on (a list literal or `+` makes a new list).
+ */
+const eventLists = new WeakSet<Value[]>();
+
 function events(args: Value[], i: number, c: CallContext): QEvent[] {
   const v = args[i]!;
   if (!Array.isArray(v)) throw bad(c, `${ordinal(i)} parameter must be a list of events, got ${typeName(v)}`);
+  if (eventLists.has(v)) return v as QEvent[];
   for (let k = 0; k < v.length; k++) {
     if (!(v[k] instanceof QEvent)) throw bad(c, `${ordinal(i)} parameter must be a list of events, element ${k} is a ${typeName(v[k]!)}`);
   }
@@ -83,19 +91,33 @@ function matcher(values: unknown[]): (v: unknown) => boolean {
   };
 }
 
+/** The events whose data passes `test`, asked once per distinct data object (its slot, or a map). */
+function filterByData(evs: QEvent[], test: (d: EventData) => boolean): QEvent[] {
+  const pass = nextPass();
+  const memo = new Map<EventData, boolean>();
+  const out: QEvent[] = [];
+  for (let i = 0; i < evs.length; i++) {
+    const e = evs[i]!;
+    const slot = (e.data as Sealed)[SLOT];
+    let m: boolean | undefined;
+    if (slot !== undefined) {
+      if (slot.pass === pass) m = slot.value as boolean;
+      else {
+        slot.pass = pass;
+        slot.value = m = test(e.data);
+      }
+    } else {
+      m = memo.get(e.data);
+      if (m === undefined) memo.set(e.data, (m = test(e.data)));
+    }
+    if (m) out.push(e);
+  }
+  return out;
+}
+
 function filterKeyvals(evs: QEvent[], key: string, values: unknown[], keep: boolean): QEvent[] {
   const has = matcher(values);
-  const memo = new Map<EventData, boolean>();
-  return evs.filter((e) => {
-    let m = memo.get(e.data);
-    if (m === undefined) {
-      const present = Object.prototype.hasOwnProperty.call(e.data, key);
-      m = present && has(e.data[key]);
-      if (!keep) m = !m;
-      memo.set(e.data, m);
-    }
-    return m;
-  });
+  return filterByData(evs, (d) => (Object.prototype.hasOwnProperty.call(d, key) && has(d[key])) === keep);
 }
 
 function parseInterval(text: Value): { start: Micros; end: Micros } {
@@ -125,10 +147,17 @@ export function valueEquals(a: Value, b: Value): boolean {
     return true;
   }
   if (a instanceof QEvent) {
-    return b instanceof QEvent && a.timestamp === b.timestamp && a.duration === b.duration && T.jsonEqualData(a.data, b.data);
+    return b instanceof QEvent && a.timestamp === b.timestamp && a.duration === b.duration && sameData(a.data, b.data);
   }
   return false;
 }
+
+/** Built-ins whose result is always a list of events. */
+const RETURNS_EVENTS = new Set([
+  'query_bucket', 'filter_keyvals', 'exclude_keyvals', 'filter_keyvals_regex', 'filter_period_intersect', 'limit_events', 'flood',
+  'merge_events_by_keys', 'chunk_events_by_key', 'concat', 'period_union', 'union_no_overlap', 'sort_by_timestamp', 'sort_by_duration',
+  'categorize', 'tag', 'split_url_events', 'simplify_window_titles',
+]);
 
 export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
   let lastInterval: { text: string; start: Micros; end: Micros } | null = null;
@@ -189,14 +218,9 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       arity(a, c, 3);
       const evs = events(a, 0, c), key = str(a, 1, c);
       const re = compileRegex(str(a, 2, c));
-      const memo = new Map<EventData, boolean>();
-      return evs.filter((e) => {
-        let m = memo.get(e.data);
-        if (m === undefined) {
-          const v = Object.prototype.hasOwnProperty.call(e.data, key) ? e.data[key] : undefined;
-          memo.set(e.data, (m = typeof v === 'string' && re.test(v)));
-        }
-        return m;
+      return filterByData(evs, (d) => {
+        const v = Object.prototype.hasOwnProperty.call(d, key) ? d[key] : undefined;
+        return typeof v === 'string' && re.test(v);
       });
     },
     filter_period_intersect: ofTwoEventLists(T.filterPeriodIntersect),
@@ -259,7 +283,17 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       return 1;
     },
   };
-  return new Map(Object.entries(fns).map(([name, impl]) => [name, new QFunc(name, impl)]));
+  return new Map(
+    Object.entries(fns).map(([name, impl]) => {
+      if (!RETURNS_EVENTS.has(name)) return [name, new QFunc(name, impl)];
+      const marked: BuiltinImpl = (a, c) => {
+        const r = impl(a, c);
+        eventLists.add(r as Value[]);
+        return r;
+      };
+      return [name, new QFunc(name, marked)];
+    }),
+  );
 }
 
 function describeValue(v: Value): string {

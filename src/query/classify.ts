@@ -1,4 +1,5 @@
 import { canonicalJson, type EventData } from '../model/event.js';
+import { sealData, type Sealed, SLOT } from './data.js';
 import { compileRegex } from './regex.js';
 import { QDict, QEvent, QueryError, type Value } from './values.js';
 
@@ -100,12 +101,22 @@ function mapData(evs: readonly QEvent[], memoKey: string, f: (d: EventData) => E
   const out = new Array<QEvent>(evs.length);
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
-    let d = byId.get(e.data);
-    if (d === undefined) {
-      const text = canonicalJson(e.data);
-      d = byText.get(text);
-      if (d === undefined) byText.set(text, (d = f(e.data)));
-      byId.set(e.data, d);
+    // The data's slot remembers its last mapping (the usual case: the same rules query after query).
+    const slot = (e.data as Sealed)[SLOT];
+    let d: EventData | undefined;
+    if (slot !== undefined && slot.mapKey === byId) d = slot.mapOut!;
+    else {
+      d = byId.get(e.data);
+      if (d === undefined) {
+        const text = canonicalJson(e.data);
+        d = byText.get(text);
+        if (d === undefined) byText.set(text, (d = f(e.data)));
+        byId.set(e.data, d);
+      }
+      if (slot !== undefined) {
+        slot.mapKey = byId;
+        slot.mapOut = d;
+      }
     }
     out[i] = new QEvent(e.id, e.timestamp, e.duration, d);
   }
@@ -130,7 +141,7 @@ export function categorize(evs: readonly QEvent[], rules: Value): QEvent[] {
     for (const [c, rule] of pairs) {
       if (c.length >= cat.length && ruleMatches(rule, data)) cat = c;
     }
-    return Object.freeze({ ...data, $category: cat });
+    return sealData({ ...data, $category: cat });
   });
 }
 
@@ -139,6 +150,6 @@ export function tag(evs: readonly QEvent[], rules: Value): QEvent[] {
   return mapData(evs, rulesKey('tag', rules), (data) => {
     const tags = new Set<string>();
     for (const [t, rule] of pairs) if (!tags.has(t) && ruleMatches(rule, data)) tags.add(t);
-    return Object.freeze({ ...data, $tags: [...tags].sort() });
+    return sealData({ ...data, $tags: [...tags].sort() });
   });
 }

@@ -1,4 +1,4 @@
-import type { Event, EventData } from '../model/event.js';
+import type { EventData } from '../model/event.js';
 import { QEvent } from './values.js';
 
 /**
@@ -8,89 +8,64 @@ import { QEvent } from './values.js';
 export const ROW_TEXT = `id || ',' || starttime || ',' || endtime || ',' || data`;
 
 /**
- * Events as columns in span order: start ascending, equal starts by id descending, i.e. the
- * reverse of answer order (start descending, then id ascending).
+ * Rows (ROW_TEXT) in start-ascending order → events in span order: start ascending, equal starts
+ * by id descending, i.e. the reverse of answer order (start descending, then id ascending).
  */
-export interface Columns {
-  ids: number[];
-  starts: number[];
-  ends: number[];
-  data: EventData[];
-}
-
-const DATA_CACHE_MAX = 200_000;
-
-/**
- * Parses each distinct `data` text once and shares the (frozen) object between events, which
- * also lets per-data caches (categorize, merge keys) hit by identity.
- */
-export function dataInterner(max = DATA_CACHE_MAX): (text: string) => EventData {
-  const cache = new Map<string, EventData>();
-  return (text) => {
-    let d = cache.get(text);
-    if (d === undefined) {
-      if (cache.size >= max) cache.clear();
-      d = Object.freeze(JSON.parse(text) as EventData);
-      cache.set(text, d);
-    }
-    return d;
-  };
-}
-
-/** Rows (ROW_TEXT) in start-ascending order → columns in span order. */
-export function decodeRows(rows: string[], intern: (text: string) => EventData): Columns {
+export function decodeRows(rows: string[], intern: (text: string) => EventData): QEvent[] {
   const n = rows.length;
-  const ids = new Array<number>(n), starts = new Array<number>(n), ends = new Array<number>(n), data = new Array<EventData>(n);
+  const out = new Array<QEvent>(n);
   let ties = false;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     const c1 = r.indexOf(','), c2 = r.indexOf(',', c1 + 1), c3 = r.indexOf(',', c2 + 1);
-    ids[i] = +r.slice(0, c1);
-    starts[i] = +r.slice(c1 + 1, c2);
-    ends[i] = +r.slice(c2 + 1, c3);
-    data[i] = intern(r.slice(c3 + 1));
-    if (i > 0 && starts[i] === starts[i - 1]) ties = true;
+    const start = +r.slice(c1 + 1, c2);
+    out[i] = new QEvent(+r.slice(0, c1), start, +r.slice(c2 + 1, c3) - start, intern(r.slice(c3 + 1)));
+    if (i > 0 && start === out[i - 1]!.timestamp) ties = true;
   }
-  if (!ties) return { ids, starts, ends, data };
   // The index gives start order only; equal starts must come by id descending.
-  const idx = ids.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]! || ids[b]! - ids[a]!);
-  return { ids: idx.map((i) => ids[i]!), starts: idx.map((i) => starts[i]!), ends: idx.map((i) => ends[i]!), data: idx.map((i) => data[i]!) };
+  if (ties) out.sort((a, b) => a.timestamp - b.timestamp || b.id! - a.id!);
+  return out;
 }
 
 /**
- * The events of `cols` overlapping [start, end] (touching counts) among those starting at or
- * after cols.starts[first], clipped to the window, in answer order.
+ * The events of `evs` (span order) overlapping [start, end] (touching counts) among those from
+ * index `first` on, clipped to the window, in answer order. Events inside the window are shared,
+ * not copied: only the few crossing an edge are new.
  */
-export function clippedEvents(cols: Columns, first: number, start: number, end: number): Event[] {
-  const out: Event[] = [];
-  for (let i = upperIndex(cols.starts, end) - 1; i >= first; i--) {
-    const et = cols.ends[i]!;
+export function clippedEvents(evs: readonly QEvent[], first: number, start: number, end: number): QEvent[] {
+  const last = upperIndex(evs, end) - 1;
+  const out: QEvent[] = [];
+  for (let i = last; i >= first; i--) {
+    const e = evs[i]!;
+    const st = e.timestamp, et = st + e.duration;
     if (et < start) continue;
-    const st = cols.starts[i]!;
-    const s = st < start ? start : st;
-    const t = et > end ? end : et;
-    out.push(new QEvent(cols.ids[i]!, s, t > s ? t - s : 0, cols.data[i]!));
+    if (st >= start && et <= end) out.push(e);
+    else {
+      const s = st < start ? start : st;
+      const t = et > end ? end : et;
+      out.push(new QEvent(e.id, s, t > s ? t - s : 0, e.data));
+    }
   }
   return out;
 }
 
-/** First index whose value is >= x (values ascending). */
-export function lowerIndex(a: number[], x: number): number {
-  let lo = 0, hi = a.length;
+/** First index whose start is >= x (span order). */
+export function lowerIndex(evs: readonly QEvent[], x: number): number {
+  let lo = 0, hi = evs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
+    if (evs[mid]!.timestamp < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** First index whose value is > x (values ascending). */
-function upperIndex(a: number[], x: number): number {
-  let lo = 0, hi = a.length;
+/** First index whose start is > x (span order). */
+function upperIndex(evs: readonly QEvent[], x: number): number {
+  let lo = 0, hi = evs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
+    if (evs[mid]!.timestamp <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -26,8 +26,10 @@ export interface QueryServiceOptions {
   /** Heap limit per worker; a query exceeding it fails instead of taking the process down (default 1024). */
   maxHeapMb?: number;
   /**
-   * A request run once on each worker at start, in the background, so the web UI's first question
-   * finds its events cached (errors are ignored).
+   * Run on each worker at start, in the background, so the web UI's first question finds its events
+   * cached and the engine compiled (errors are ignored): a request, or a list of requests run one
+   * after another (warm.ts). The next step starts only while no question is waiting or running,
+   * so questions never queue behind more than the one step in progress.
    */
   warmUp?: () => unknown;
   /**
@@ -64,11 +66,25 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
     // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.
     pool.on('error', (err: unknown) => opts.log?.warn({ err }, 'query worker error'));
     const warm = opts.warmUp?.();
-    if (warm !== undefined && warm !== null) {
-      // One per worker: an idle worker takes each as it comes.
-      for (let i = 0; i < threads; i++) void pool.run({ body: warm }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {});
-    }
+    if (warm !== undefined && warm !== null) steps.push(...(Array.isArray(warm) ? warm : [warm]));
+    nextStep();
     return pool;
+  };
+  /** Warm-up steps still to run; `stepping` while one runs, `asking` while questions are in flight. */
+  const steps: unknown[] = [];
+  let stepping = false;
+  let asking = 0;
+  const nextStep = (): void => {
+    if (stepping || asking > 0 || closed || !pool || steps.length === 0) return;
+    stepping = true;
+    const body = steps.shift();
+    const p = pool;
+    // One per worker: an idle worker takes each as it comes.
+    const runs = Array.from({ length: threads }, () => p.run({ body }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {}));
+    void Promise.all(runs).then(() => {
+      stepping = false;
+      nextStep();
+    });
   };
   if (!opts.lazy) start();
   const results = resultCache(opts.dbFile, opts.resultCacheBytes ?? 8 * 1024 * 1024);
@@ -85,6 +101,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       const signal = AbortSignal.timeout(timeoutMs);
       const started = Date.now();
       let reply: WorkerReply;
+      asking++;
       try {
         reply = (await start().run({ body }, { signal })) as WorkerReply;
       } catch (err) {
@@ -97,6 +114,9 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
           throw new InputError('query ran out of memory and was stopped', 400);
         }
         throw err;
+      } finally {
+        asking--;
+        nextStep();
       }
       for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
       if (!reply.ok) throw fromWire(reply.error);

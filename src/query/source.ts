@@ -3,7 +3,8 @@ import type { Event } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { Reader } from '../storage/read.js';
 import { ChangeLog, type SourceStats } from './change-log.js';
-import { clippedEvents, dataInterner, decodeRows, lowerIndex, ROW_TEXT, type Columns } from './rows.js';
+import { dataInterner } from './data.js';
+import { clippedEvents, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
 import { EVENT_CACHE_MAX, SpanCache } from './span-cache.js';
 import { QEvent } from './values.js';
 
@@ -108,7 +109,7 @@ export class SqliteSource implements QuerySource {
   }
 
   /** Stored events with start in the given range, in span order. */
-  private load(row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean): Columns {
+  private load(row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean): QEvent[] {
     const key = `${loIncl ? '>=' : '>'}${hiIncl ? '<=' : '<'}`;
     let stmt = this.loadStmts.get(key);
     if (stmt === undefined) {
@@ -133,7 +134,7 @@ export class SqliteSource implements QuerySource {
       if (start > end) return [];
       const lo = start - this.log.maxDuration(b.row);
       const sp = this.spans.cover(b.row, lo, end);
-      return clippedEvents(sp, lowerIndex(sp.starts, lo), start, end);
+      return clippedEvents(sp.events, lowerIndex(sp.events, lo), start, end);
     });
   }
 

@@ -1,30 +1,35 @@
-import { lowerIndex, type Columns } from './rows.js';
+import { lowerIndex } from './rows.js';
+import type { QEvent } from './values.js';
 
-/** Most events a source keeps cached over all buckets (≈32 bytes each plus shared data objects). */
+/** Most events a source keeps cached over all buckets (see CACHED_EVENT_BYTES). */
 export const EVENT_CACHE_MAX = 2_000_000;
 
 /**
- * What one cached event costs: id, start and end as array slots of 8 bytes, a pointer to its
- * (interned, shared) data object, and the arrays' spare capacity. Turns `query.cache_mb` into a
- * number of events.
+ * What one cached event costs: the query engine's own immutable event object (header and four
+ * fields, 28 bytes), its start and duration as boxed numbers (12 bytes each), a pointer to its
+ * (interned, shared) data object, and the array's slot and spare capacity. Cached events are
+ * handed to queries as they are, so a warm query allocates only for events crossing its edges.
+ * Turns `query.cache_mb` into a number of events.
  */
-export const CACHED_EVENT_BYTES = 48;
+export const CACHED_EVENT_BYTES = 64;
 
 export const cacheEventsFor = (mb: number): number => Math.max(1, Math.floor((mb * 1024 * 1024) / CACHED_EVENT_BYTES));
 
 /**
  * The cached events of one bucket: every stored event whose start lies in [lo, hi] (hi excluded
- * when !hiIncl), in span order (see Columns), so that new events append at the end and a change
+ * when !hiIncl), in span order (see rows.ts), so that new events append at the end and a change
  * from start S on is a truncation.
  */
-export interface Span extends Columns {
+export interface Span {
+  /** In span order (see rows.ts). */
+  events: QEvent[];
   lo: number;
   hi: number;
   hiIncl: boolean;
 }
 
 /** Reads the stored events of a bucket row with start in the given range, in span order. */
-export type SpanLoader = (row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean) => Columns;
+export type SpanLoader = (row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean) => QEvent[];
 
 /**
  * One span per bucket row, least recently used first; at most `max` events over all of them.
@@ -44,32 +49,24 @@ export class SpanCache {
       // A far-away range replaces the span rather than reading the whole gap in between.
       const gap = hi < sp.lo ? sp.lo - hi : lo > sp.hi ? lo - sp.hi : 0;
       if (gap > hi - lo) {
-        this.cached -= sp.starts.length;
+        this.cached -= sp.events.length;
         sp = undefined;
       }
     }
     if (sp === undefined) {
-      sp = { ...this.load(row, lo, true, hi, true), lo, hi, hiIncl: true };
-      this.cached += sp.starts.length;
+      sp = { events: this.load(row, lo, true, hi, true), lo, hi, hiIncl: true };
+      this.cached += sp.events.length;
     } else {
       if (lo < sp.lo) {
         const below = this.load(row, lo, true, sp.lo, false);
-        this.cached += below.starts.length;
-        sp.ids = below.ids.concat(sp.ids);
-        sp.starts = below.starts.concat(sp.starts);
-        sp.ends = below.ends.concat(sp.ends);
-        sp.data = below.data.concat(sp.data);
+        this.cached += below.length;
+        sp.events = below.concat(sp.events);
         sp.lo = lo;
       }
       if (hi > sp.hi || (hi === sp.hi && !sp.hiIncl)) {
         const above = this.load(row, sp.hi, !sp.hiIncl, hi, true);
-        this.cached += above.starts.length;
-        for (let i = 0; i < above.starts.length; i++) {
-          sp.ids.push(above.ids[i]!);
-          sp.starts.push(above.starts[i]!);
-          sp.ends.push(above.ends[i]!);
-          sp.data.push(above.data[i]!);
-        }
+        this.cached += above.length;
+        for (const e of above) sp.events.push(e);
         sp.hi = hi;
         sp.hiIncl = true;
       }
@@ -89,16 +86,16 @@ export class SpanCache {
     const sp = this.spans.get(row);
     if (sp === undefined || from > sp.hi || (from === sp.hi && !sp.hiIncl)) return;
     if (from <= sp.lo) return this.drop(row);
-    const k = lowerIndex(sp.starts, from);
-    this.cached -= sp.starts.length - k;
-    sp.ids.length = sp.starts.length = sp.ends.length = sp.data.length = k;
+    const k = lowerIndex(sp.events, from);
+    this.cached -= sp.events.length - k;
+    sp.events.length = k;
     sp.hi = from;
     sp.hiIncl = false;
   }
 
   drop(row: number): void {
     const sp = this.spans.get(row);
-    if (sp !== undefined) this.cached -= sp.starts.length;
+    if (sp !== undefined) this.cached -= sp.events.length;
     this.spans.delete(row);
   }
 

@@ -1,5 +1,6 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
+import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
 import { QEvent } from './values.js';
 
 /**
@@ -30,23 +31,6 @@ function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
   }
   if (strictlyDesc) return evs.slice().reverse();
   return evs.slice().sort((a, b) => a.timestamp - b.timestamp);
-}
-
-/**
- * Data equality (deep JSON), with an identity fast path (the source shares data objects) and an
- * early exit at the first differing key, without allocating key lists.
- */
-function sameData(a: EventData, b: EventData): boolean {
-  if (a === b) return true;
-  let n = 0;
-  for (const k in a) {
-    n++;
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    const va = a[k], vb = b[k];
-    if (va !== vb && (typeof va !== 'object' || typeof vb !== 'object' || !jsonEqual(va, vb))) return false;
-  }
-  for (const _ in b) n--;
-  return n === 0;
 }
 
 export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
@@ -192,36 +176,73 @@ export function unionNoOverlap(a: readonly QEvent[], b: readonly QEvent[]): QEve
  * Group key text of a value: strings as themselves (prefixed), anything else as canonical JSON,
  * so `"1"`, `1` and `1.0`-as-JSON differ and arrays such as `$category` group by value.
  */
-const keyText = (v: unknown): string => (typeof v === 'string' ? 's' + v : 'j' + canonicalJson(v));
+const keyText = (v: unknown): string => {
+  if (typeof v === 'string') return 's' + v;
+  if (typeof v !== 'object' || v === null) return 'j' + canonicalJson(v);
+  // Objects (a `$category` list) are shared by many data objects and never mutated: text them once.
+  let t = objectKeyTexts.get(v);
+  if (t === undefined) objectKeyTexts.set(v, (t = 'j' + canonicalJson(v)));
+  return t;
+};
+const objectKeyTexts = new WeakMap<object, string>();
+
+interface Group {
+  first: QEvent;
+  dur: Micros;
+}
 
 export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[]): QEvent[] {
   if (keys.length === 0) return [];
-  // Group key per distinct data object (shared by the source), so 60k events cost ~200 key builds.
-  const keyOf = new Map<EventData, string | null>();
-  const groups = new Map<string, { first: QEvent; dur: Micros }>();
-  for (const e of evs) {
-    let k = keyOf.get(e.data);
-    if (k === undefined) {
-      k = '';
-      for (const key of keys) {
-        if (!Object.prototype.hasOwnProperty.call(e.data, key)) {
-          k = null;
-          break;
-        }
-        const t = keyText(e.data[key]);
-        // Length-prefixed when combining keys, so no two value tuples share a key text.
-        k += keys.length > 1 ? `${t.length}:${t}` : t;
-      }
-      keyOf.set(e.data, k);
+  // The group per distinct data object, found through its slot (or a map for unsealed data),
+  // so 60k events cost ~200 key builds and no hashing per event.
+  const pass = nextPass();
+  const byData = new Map<EventData, Group | null>();
+  // One key: a string value is its own map key (no text to build); anything else goes by keyText.
+  const byString = new Map<string, Group>();
+  const byText = new Map<string, Group>();
+  /** Groups in first-seen order (the output order). */
+  const order: Group[] = [];
+  const group = (m: Map<string, Group>, k: string, e: QEvent): Group => {
+    let g = m.get(k);
+    if (g === undefined) {
+      m.set(k, (g = { first: e, dur: 0 }));
+      order.push(g);
     }
-    if (k === null) continue;
-    const g = groups.get(k);
-    if (g) g.dur += e.duration;
-    else groups.set(k, { first: e, dur: e.duration });
+    return g;
+  };
+  const groupOf = (e: QEvent): Group | null => {
+    if (keys.length === 1) {
+      const key = keys[0]!;
+      if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
+      const v = e.data[key];
+      return typeof v === 'string' ? group(byString, v, e) : group(byText, keyText(v), e);
+    }
+    let k = '';
+    for (const key of keys) {
+      if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
+      const t = keyText(e.data[key]);
+      // Length-prefixed when combining keys, so no two value tuples share a key text.
+      k += `${t.length}:${t}`;
+    }
+    return group(byText, k, e);
+  };
+  for (let i = 0; i < evs.length; i++) {
+    const e = evs[i]!;
+    const slot = (e.data as Sealed)[SLOT];
+    let g: Group | null | undefined;
+    if (slot !== undefined) {
+      if (slot.pass === pass) g = slot.value as Group | null;
+      else {
+        slot.pass = pass;
+        slot.value = g = groupOf(e);
+      }
+    } else {
+      g = byData.get(e.data);
+      if (g === undefined) byData.set(e.data, (g = groupOf(e)));
+    }
+    if (g !== null) g.dur += e.duration;
   }
-  const out: QEvent[] = [];
-  for (const { first, dur } of groups.values()) out.push(new QEvent(null, first.timestamp, dur, first.data));
-  return out;
+  return order.map((g) => new QEvent(null, g.first.timestamp, g.dur, g.first.data));
 }
 
 export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] {
@@ -263,14 +284,19 @@ export function limitEvents(evs: readonly QEvent[], n: number): QEvent[] {
 
 /** The `$protocol`/`$domain`/`$path`/`$params` split of `data.url`; cached per data object and per URL. */
 export function splitUrlEvents(evs: readonly QEvent[]): QEvent[] {
-  return evs.map((e) => {
-    let d = splitMemo.get(e.data);
-    if (d === undefined) {
+  const out = new Array<QEvent>(evs.length);
+  for (let i = 0; i < evs.length; i++) {
+    const e = evs[i]!;
+    const slot = (e.data as Sealed)[SLOT];
+    let d = slot !== undefined ? slot.split : splitMemo.get(e.data);
+    if (d === undefined || d === null) {
       d = splitUrlData(e.data);
-      splitMemo.set(e.data, d);
+      if (slot !== undefined) slot.split = d;
+      else splitMemo.set(e.data, d);
     }
-    return d === e.data ? e : new QEvent(e.id, e.timestamp, e.duration, d);
-  });
+    out[i] = d === e.data ? e : new QEvent(e.id, e.timestamp, e.duration, d);
+  }
+  return out;
 }
 
 interface UrlParts { $protocol: string; $domain: string; $path: string; $params: string }
@@ -302,7 +328,7 @@ function splitUrlData(data: EventData): EventData {
   if (!p) return data;
   // Already split (the web UI splits browser events twice): keep the same object.
   if (data.$protocol === p.$protocol && data.$domain === p.$domain && data.$path === p.$path && data.$params === p.$params) return data;
-  return Object.freeze({ ...data, ...p });
+  return sealData({ ...data, ...p });
 }
 
 /** Legacy Python transform: strips "(N) " counters, FPS numbers and edit markers from titles. */
@@ -315,9 +341,8 @@ export function simplifyWindowTitles(evs: readonly QEvent[], key: string): QEven
     if (key === 'title' && Object.prototype.hasOwnProperty.call(e.data, 'app')) {
       s = s.replace(/FPS:\s+[0-9.]+/g, 'FPS: ...').replace(/^[●*]\s*/, '');
     }
-    out.push(s === v ? e : new QEvent(e.id, e.timestamp, e.duration, Object.freeze({ ...e.data, [key]: s })));
+    out.push(s === v ? e : new QEvent(e.id, e.timestamp, e.duration, sealData({ ...e.data, [key]: s })));
   }
   return out;
 }
 
-export const jsonEqualData = sameData;

@@ -1,3 +1,4 @@
+import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { activityQuery, browserBucketsOf } from './webui.js';
 
 /**
@@ -23,4 +24,28 @@ export function warmUpRequest(buckets: { id: string; type: string; hostname: str
   buckets.filter((b) => !covered.has(b.id)).forEach((b, i) => query.push(`q_${i} = query_bucket(${JSON.stringify(b.id)});`));
   query.push('RETURN = 0;');
   return { timeperiods: [timeperiod], query };
+}
+
+const DAY_US = 86_400_000_000;
+/** Days of events one fill step reads: small enough that a query arriving meanwhile waits little. */
+const FILL_STEP_DAYS = 10;
+
+/**
+ * The warm-up as small steps, run one after another (see `warmUp` in service.ts): first the activity
+ * query over the last day of `timeperiod` (the web UI's default view: its events cached and the
+ * transforms compiled on a small input), then every bucket's events of the period read into the
+ * cache, newest days first, FILL_STEP_DAYS at a time. A question arriving between steps goes
+ * first, so a long warm-up never holds up the first view.
+ */
+export function warmUpSteps(buckets: { id: string; type: string; hostname: string }[], timeperiod: string): unknown[] | null {
+  if (buckets.length === 0) return null;
+  const [a, b] = timeperiod.split('/');
+  const start = parseTimestamp(a!, 'warm-up start'), end = parseTimestamp(b!, 'warm-up end');
+  const period = (lo: number, hi: number) => `${formatTimestamp(lo)}/${formatTimestamp(hi)}`;
+  const steps = [warmUpRequest(buckets, period(Math.max(start, end - 2 * DAY_US), end))];
+  const fill = buckets.map((x, i) => `q_${i} = query_bucket(${JSON.stringify(x.id)});`).concat('RETURN = 0;');
+  for (let hi = end; hi > start; hi -= FILL_STEP_DAYS * DAY_US) {
+    steps.push({ timeperiods: [period(Math.max(start, hi - FILL_STEP_DAYS * DAY_US), hi)], query: fill });
+  }
+  return steps;
 }

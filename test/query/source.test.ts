@@ -67,6 +67,34 @@ describe('SqliteSource over a real SQLite file', () => {
     w.prepare('DELETE FROM events WHERE id = ?').run(id);
   });
 
+  it('hands out cached events as they are: clipping copies only edge events and never changes the cache', () => {
+    const whole = src.bucketEvents('b', T0, T0 + 6 * HOUR)!;
+    const again = src.bucketEvents('b', T0, T0 + 6 * HOUR)!;
+    expect(again).not.toBe(whole); // a new list each time (callers may keep it) …
+    again.forEach((e, i) => expect(e).toBe(whole[i])); // … of the same immutable events
+    // A window cutting events at both edges: the cut ones are copies, the others shared.
+    const cut = src.bucketEvents('b', T0 + 30 * 60 * S, T0 + 2 * HOUR + 30 * 60 * S)!;
+    expect(cut.map((e) => [e.timestamp - T0, e.duration])).toEqual([
+      [2 * HOUR, 30 * 60 * S],
+      [2 * HOUR, S],
+      [HOUR, HOUR],
+      [30 * 60 * S, 30 * 60 * S],
+    ]);
+    expect(cut[1]).toBe(whole.find((e) => e.data.app === 'y'));
+    expect(cut[2]).toBe(whole.find((e) => e.timestamp === T0 + HOUR));
+    expect(whole.includes(cut[0]!)).toBe(false);
+    // The cached events keep their full extent for the next, wider ask; a list handed out earlier
+    // stays as it was after a write changes the bucket.
+    const before = whole.map((e) => [e.id, e.timestamp, e.duration]);
+    const last = whole[0]!;
+    w.prepare('UPDATE events SET endtime = endtime + ? WHERE id = ?').run(HOUR, last.id);
+    const after = src.bucketEvents('b', T0, T0 + 6 * HOUR)!;
+    expect(whole.map((e) => [e.id, e.timestamp, e.duration])).toEqual(before);
+    expect(after.find((e) => e.id === last.id)!.duration).toBe(last.duration + HOUR);
+    w.prepare('UPDATE events SET endtime = endtime - ? WHERE id = ?').run(HOUR, last.id);
+    expect(src.bucketEvents('b', T0, T0 + 6 * HOUR)!.map((e) => [e.id, e.timestamp, e.duration])).toEqual(before);
+  });
+
   it('runQuery reads all buckets of a request from one snapshot', () => {
     const res = runQuery(src, {
       timeperiods: ['2000-01-01T00:00:00Z/2000-01-01T06:00:00Z', '2000-01-01T01:00:00Z/2000-01-01T02:00:00Z'],

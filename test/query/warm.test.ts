@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runQuery, memorySource } from '../../src/query/service.js';
-import { warmUpRequest } from '../../src/query/warm.js';
+import { warmUpRequest, warmUpSteps } from '../../src/query/warm.js';
 import { parseTimestamp } from '../../src/model/time.js';
 
 const t = (s: string) => parseTimestamp(s);
@@ -28,5 +28,28 @@ describe('warm-up request', () => {
       buckets.map((b) => ({ id: b.id, hostname: b.hostname, events: [ev('2024-05-01T10:00:00Z', 60, b.type === 'afkstatus' ? { status: 'not-afk' } : { app: 'Firefox', title: 'x', url: 'https://a.example/' })] })),
     );
     expect(runQuery(source, body)).toEqual([0]);
+  });
+
+  it('as steps: the activity query over the last day first, then every bucket read over the whole period, newest days first', () => {
+    expect(warmUpSteps([], '2024-05-01T00:00:00Z/2024-05-31T00:00:00Z')).toBeNull();
+    const buckets = [
+      { id: 'aw-watcher-window_a', type: 'currentwindow', hostname: 'a' },
+      { id: 'aw-watcher-afk_a', type: 'afkstatus', hostname: 'a' },
+      { id: 'aw-stopwatch', type: 'general.stopwatch', hostname: 'unknown' },
+    ];
+    const steps = warmUpSteps(buckets, '2024-05-01T00:00:00Z/2024-05-26T00:00:00Z') as { timeperiods: string[]; query: string[] }[];
+    expect(steps[0]).toEqual(warmUpRequest(buckets, '2024-05-24T00:00:00Z/2024-05-26T00:00:00Z'));
+    const fills = steps.slice(1);
+    expect(fills.map((f) => f.timeperiods)).toEqual([
+      ['2024-05-16T00:00:00Z/2024-05-26T00:00:00Z'],
+      ['2024-05-06T00:00:00Z/2024-05-16T00:00:00Z'],
+      ['2024-05-01T00:00:00Z/2024-05-06T00:00:00Z'],
+    ]);
+    const source = memorySource(buckets.map((b) => ({ id: b.id, hostname: b.hostname, events: [ev('2024-05-10T10:00:00Z', 60, { status: 'not-afk', app: 'x' })] })));
+    for (const f of fills) {
+      for (const b of buckets) expect(f.query.join('\n')).toContain(`query_bucket("${b.id}")`);
+      expect(runQuery(source, f)).toEqual([0]);
+    }
+    expect(runQuery(source, steps[0]!)).toEqual([0]);
   });
 });
