@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/bus/credentials.js';
@@ -12,8 +14,11 @@ afterEach(() => {
   }
 });
 
+// A password of this file's own: a server of another test that gets the same port later refuses it.
+const PASS = randomUUID();
+
 async function natsServer(port: number): Promise<ChildProcess> {
-  const s = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'u', '--pass', 'p'], { stdio: 'ignore' });
+  const s = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'u', '--pass', PASS], { stdio: 'ignore' });
   servers.push(s);
   for (let i = 0; ; i++) {
     try {
@@ -42,13 +47,15 @@ describe('the bus liveness check', () => {
   it('pings over one kept connection, fails for a frozen server and recovers on a new one', async () => {
     const port = await freePort();
     const first = await natsServer(port);
-    const ping = natsPinger(port, 'u', 'p', 1_000);
+    const ping = natsPinger(port, 'u', PASS, 1_000);
     const before = await nextClientId(port);
     for (let i = 0; i < 5; i++) await ping();
     // Five checks, one connection: the next client gets the id after that one.
     expect(await nextClientId(port)).toBe(before + 2);
 
     first.kill('SIGSTOP'); // alive but not answering
+    // The signal lands a moment later: until the process shows as stopped it may still answer.
+    while (fs.readFileSync(`/proc/${first.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0] !== 'T') await new Promise((r) => setTimeout(r, 10));
     await expect(ping()).rejects.toThrow(/did not answer/);
     first.kill('SIGCONT');
     first.kill('SIGKILL');
