@@ -1,6 +1,6 @@
 // The whole stack at rest: `sundial start` (real process) under an X server with a window open, default
 // polls; after a warm-up, CPU % of one core and RSS of the daemon and its nats-server over N seconds.
-//   npm run bench:idle [-- seconds]        (default 120)
+//   npm run bench:idle [-- seconds]        (default 120; BENCH_IDLE_THREADS=1 also prints each thread's CPU and wakeups)
 // Uses $DISPLAY when set, otherwise starts its own Xvfb + openbox on a free display.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +33,14 @@ const ticks = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime
 };
+// Per thread: name, CPU ticks and context switches (each one a wakeup), to see who wakes at rest.
+const threads = (pid) =>
+  fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const num = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)[1]);
+    return { tid, name: /Name:\s+(.*)/.exec(status)[1], ticks: Number(f[11]) + Number(f[12]), switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
+  });
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const natsPid = async () => {
   for (let i = 0; i < 200; i++) {
@@ -51,6 +59,7 @@ try {
   const rssStart = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, rssMiB(p)]));
   await sleep(12_000); // warm-up: query workers' warm-up, JIT, first heartbeats
   const t0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, ticks(p)]));
+  const th0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, threads(p)]));
   const w0 = performance.now();
   await sleep(seconds * 1000);
   const wall = (performance.now() - w0) / 1000;
@@ -63,6 +72,19 @@ try {
     cpuTotal += cpu;
     rssTotal += rss;
     console.log(`  ${name.padEnd(12)} CPU ${cpu.toFixed(2)} % of one core   RSS ${rss.toFixed(1)} MiB (at start ${rssStart[name].toFixed(1)} MiB)`);
+  }
+  if (process.env.BENCH_IDLE_THREADS) {
+    // Every thread that woke at least once in ten seconds (Node names all its threads "node"; the main thread's id is the pid).
+    for (const [name, pid] of Object.entries(pids)) {
+      const before = new Map(th0[name].map((t) => [t.tid, t]));
+      for (const t of threads(pid)) {
+        const b = before.get(t.tid) ?? { ticks: 0, switches: 0 };
+        const wakeups = (t.switches - b.switches) / wall;
+        if (wakeups < 0.1) continue;
+        const label = `${t.name}${t.tid === String(pid) ? ' (main)' : ''} ${t.tid}`;
+        console.log(`    ${name.padEnd(12)} ${label.padEnd(24)} CPU ${(((t.ticks - b.ticks) / HZ / wall) * 100).toFixed(2)} %   wakeups ${wakeups.toFixed(2)}/s`);
+      }
+    }
   }
   const rssAtStart = Object.values(rssStart).reduce((a, b) => a + b, 0);
   console.log(`  total        CPU ${cpuTotal.toFixed(2)} %   (goal ≤ 0.3 %: ${cpuTotal <= 0.3 ? 'met' : 'NOT met'})`);

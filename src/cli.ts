@@ -1,5 +1,9 @@
+import { releaseYoungGeneration } from './young-generation.js';
 import { main } from './cli/main.js';
 import { exitCode } from './model/errors.js';
+
+// Only the daemon (`start`) holds its young generation small through start-up.
+if (process.argv[2] !== 'start') releaseYoungGeneration();
 
 main(process.argv.slice(2)).then(
   (code) => {

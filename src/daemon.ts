@@ -40,6 +40,7 @@ import { createSupervisor, type Supervisor } from './supervisor/supervisor.js';
 import { syncChild } from './sync/child.js';
 import type { ChildSpec, SupervisorOptions } from './supervisor/types.js';
 import { VERSION } from './version.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 /**
  * The daemon's exit code when a significant child (bus, storage, queue, http) has failed for good:
@@ -228,7 +229,8 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
 async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemon> {
   const { config, paths, log, testing } = opts;
   // A daemon allocates little at a time: a small young generation keeps ≈ 8 MB of heap that
-  // V8 would otherwise reserve for throughput (docs/performance.md).
+  // V8 would otherwise reserve for throughput (docs/performance.md). This caps the threads started
+  // from here on (writer, query workers); the main thread's heap exists already (src/young-generation.ts).
   v8.setFlagsFromString('--max-semi-space-size=2');
   loadNativeProbes(config, log);
   // Create and migrate the database up front so that readers can open it at once.
@@ -345,6 +347,7 @@ async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemo
       // Status over the bus, for plugins and tools that only speak NATS.
       statusLink = createBusLink(bus.creds, { name: 'sundial-daemon', log });
       void statusLink.subscribe(SUBJECTS.status, {}, (_data, respond) => respond(status())).catch((err: unknown) => log.warn({ err }, 'status subject unavailable'));
+      releaseYoungGeneration(); // held small through start-up (src/young-generation.ts)
       log.info({ port: httpPort, dataDir: paths.dataDir, bus: bus.mode }, 'sundial started');
     },
     stop,

@@ -79,7 +79,11 @@ export function createBusLink(
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
       reconnectJitter: 50,
-      pingInterval: 5_000,
+      // Only for a connection that silently stopped carrying anything (a remote bus.url behind a
+      // dead network path): an embedded nats-server that dies closes the socket at once, and one
+      // that hangs is found and replaced by the supervisor's own check every 5 s. Each ping wakes
+      // both sides, three links per daemon, so not every 5 s.
+      pingInterval: 30_000,
     });
     if (stopped.signal.aborted) {
       void c.close();

@@ -27,6 +27,12 @@ export interface Probe {
    * the unsubscribe function.
    */
   onChange?(cb: () => void): () => void;
+  /**
+   * A counter that moves whenever the focused window or its title may have changed (and when the
+   * connection was lost). While it stands still, the last `activeWindow()` answer still holds, so
+   * the window watcher reuses it instead of asking again (X11). Absent when the probe cannot promise that.
+   */
+  changeCount?(): number;
   close(): void;
 }
 

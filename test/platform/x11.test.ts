@@ -39,6 +39,36 @@ describe('X11 probe under Xvfb + openbox', () => {
     await b.destroy();
   });
 
+  it('reports focus changes and title changes of the active window as change events', async () => {
+    const a = await maker.create({ cls: 'EvA', title: 'a one' });
+    const b = await maker.create({ cls: 'EvB', title: 'b one' });
+    await activate(x.display, a.id);
+    const seen: number[] = [];
+    const off = probe.onChange(() => seen.push(probe.changeCount()));
+    expect(await probe.activeWindow()).toMatchObject({ app: 'EvA', title: 'a one' }); // listening from here
+    // A title change of the active window.
+    let before = probe.changeCount();
+    await a.setTitle('a two');
+    await waitFor(() => probe.changeCount() > before, 'an event for the title change');
+    expect(await probe.activeWindow()).toMatchObject({ app: 'EvA', title: 'a two' });
+    // A focus change.
+    before = probe.changeCount();
+    await activate(x.display, b.id);
+    await waitFor(() => probe.changeCount() > before, 'an event for the focus change');
+    expect(await probe.activeWindow()).toMatchObject({ app: 'EvB', title: 'b one' });
+    // The window that lost focus is no longer listened to; the new one is.
+    await a.setTitle('a three');
+    before = probe.changeCount();
+    await b.setTitle('b two');
+    await waitFor(() => probe.changeCount() > before, 'an event for the new active window');
+    expect(await probe.activeWindow()).toMatchObject({ app: 'EvB', title: 'b two' });
+    off();
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual([...seen].sort((p, q) => p - q));
+    await a.destroy();
+    await b.destroy();
+  });
+
   it('falls back to WM_NAME in COMPOUND_TEXT and reports unknown parts', async () => {
     // "café " in Latin-1 (the initial GR set) then "€" through a UTF-8 segment.
     const ct = Buffer.concat([Buffer.from('caf\xe9 ', 'latin1'), Buffer.from([0x1b, 0x25, 0x47]), Buffer.from('€', 'utf8'), Buffer.from([0x1b, 0x25, 0x40])]);
@@ -83,9 +113,12 @@ describe('X11 probe under Xvfb + openbox', () => {
   });
 
   it('survives the X server going away and reconnects when it comes back', async () => {
+    const lostAt = probe.changeCount();
     await x.killServer();
     await expect(probe.idleSeconds()).rejects.toBeInstanceOf(ProbeUnavailableError);
     await expect(probe.activeWindow()).rejects.toBeInstanceOf(ProbeUnavailableError);
+    // Whoever reuses the last answer learns that it no longer holds.
+    expect(probe.changeCount()).toBeGreaterThan(lostAt);
     expect(probe.connected).toBe(false);
     await x.restart();
     await waitFor(async () => (await probe.idleSeconds().then(() => true, () => false)), 'reconnect');

@@ -60,6 +60,39 @@ describe('watchers on a real X server (Xvfb + openbox)', () => {
     await b.destroy();
   });
 
+  it('window watcher: with a slow recheck, focus and title changes are still recorded from X events', async () => {
+    const a = await maker.create({ cls: 'Gamma', title: 'gamma' });
+    const b = await maker.create({ cls: 'Delta', title: 'delta' });
+    await waitFor(async () => (await activeWindowId(x.display)) === b.id, 'the WM to focus the newest window', 20_000).catch(() => {});
+    await activate(x.display, a.id);
+    const sink = new MemorySink();
+    const ctx = testContext();
+    // The window is read again without an event only after 10 minutes: what is seen before comes from events.
+    const handle = await windowWatcherChild({ probeFactory, sink, hostname: 'events', pollMs: 300, recheckMs: 600_000 }).start(ctx);
+    const status = () => handle.status!() as { polls: number; reads: number };
+    await waitFor(() => sink.calls.filter((c) => c.event.data.app === 'Gamma').length >= 3, 'Gamma heartbeats', 20_000);
+    // Polls without a change send heartbeats but do not ask the X server.
+    const quiet = status();
+    await waitFor(() => status().polls >= quiet.polls + 3, 'three more polls', 20_000);
+    expect(status().reads).toBe(quiet.reads);
+    await activate(x.display, b.id);
+    await waitFor(() => sink.calls.some((c) => c.event.data.app === 'Delta'), 'the focus change', 20_000);
+    await b.setTitle('delta — renamed');
+    await waitFor(() => sink.calls.some((c) => c.event.data.title === 'delta — renamed'), 'the title change', 20_000);
+    await waitFor(() => sink.calls.filter((c) => c.event.data.title === 'delta — renamed').length >= 2, 'renamed heartbeats', 20_000);
+    await handle.stop();
+    expect(ctx.crashes).toEqual([]);
+    expect(sink.list('aw-watcher-window_events').map((e) => e.data)).toEqual([
+      { app: 'Gamma', title: 'gamma' },
+      { app: 'Delta', title: 'delta' },
+      { app: 'Delta', title: 'delta — renamed' },
+    ]);
+    // Still one heartbeat per poll, merged into the events as before.
+    expect(status().reads).toBeLessThan(status().polls);
+    await a.destroy();
+    await b.destroy();
+  });
+
   it('window watcher: windows closing while being read never crash it', async () => {
     const sink = new MemorySink();
     const ctx = testContext();

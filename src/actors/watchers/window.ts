@@ -21,6 +21,11 @@ export interface WindowWatcherOptions {
   /** Regexes searched case-insensitively in the title; a match replaces it by "excluded". */
   exclude_titles?: string[];
   retryMs?: number;
+  /**
+   * With a probe that counts its changes (X11), how long an unchanged answer is reused before the
+   * window is read again anyway: the safety net for a missed event. Default 10 000 ms.
+   */
+  recheckMs?: number;
   clock?: Clock;
   log?: Logger;
   name?: string;
@@ -62,22 +67,35 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
   const filter = titleFilter(opts);
   const clock = opts.clock ?? systemClock;
   const name = opts.name ?? 'watcher-window';
+  const recheckMicros = (opts.recheckMs ?? 10_000) * US_PER_MS;
 
   return pollingWatcherChild({
     ...opts, // probeFactory, sink, retryMs, log
     name,
     pollMs,
     clock,
-    // Event-driven probes (sway, Hyprland, KDE, GNOME) report a focus or title change at once.
+    // Event-driven probes (X11, sway, Hyprland, KDE, GNOME) report a focus or title change at once.
     wakeOnChange: true,
     bucket: { id: bucketId, type: WINDOW_TYPE, client: WINDOW_CLIENT, hostname },
     incarnation() {
       let sent = 0;
       let skipped = 0;
+      let reads = 0;
       let current: { app: string; title: string } | null = null;
+      // The last answer read, and the probe's change count and the time when it was asked.
+      let last: { window: ActiveWindow | null; changes: number; at: Micros } | null = null;
       return {
         async tick(probe, now) {
-          const w = await probe.activeWindow();
+          // A heartbeat every poll as before, but the window is only asked for again after a change
+          // event (which also wakes this loop at once) or when the answer is `recheckMs` old.
+          const changes = probe.changeCount?.();
+          let w: ActiveWindow | null;
+          if (last && changes !== undefined && changes === last.changes && now - last.at < recheckMicros) w = last.window;
+          else {
+            w = await probe.activeWindow();
+            reads++;
+            last = changes === undefined ? null : { window: w, changes, at: now };
+          }
           if (!w) {
             // Definitively no foreground window (lock screen, UAC prompt): skip the poll.
             skipped++;
@@ -89,7 +107,7 @@ export function windowWatcherChild(opts: WindowWatcherOptions): ChildSpec {
           await opts.sink.heartbeat(bucketId, { id: null, timestamp: now, duration: 0, data }, pulsetime);
           sent++;
         },
-        status: () => ({ bucket: bucketId, current, heartbeats: sent, skipped }),
+        status: () => ({ bucket: bucketId, current, heartbeats: sent, skipped, reads }),
       };
     },
   });

@@ -17,6 +17,7 @@ interface XClient {
   GetProperty(del: number, wid: number, prop: number, type: number, offset: number, length: number, cb: Cb<XProperty>): void;
   QueryTree(wid: number, cb: Cb<{ root: number; parent: number; children: number[] }>): void;
   require(ext: string, cb: Cb<ScreenSaverExt>): void;
+  ChangeWindowAttributes(wid: number, values: { eventMask: number }, cb: (err: unknown) => boolean): void;
   on(ev: string, fn: (...a: any[]) => void): void;
   removeAllListeners(ev?: string): void;
   terminate(): void;
@@ -43,6 +44,8 @@ const ATOM_WM_NAME = 39;
 const ATOM_WM_CLASS = 67;
 const ANY_PROPERTY_TYPE = 0;
 const SAVER_ON = 1;
+const PROPERTY_NOTIFY = 28;
+const PROPERTY_CHANGE_MASK = 0x00400000;
 
 const NEEDED_ATOMS = ['_NET_ACTIVE_WINDOW', '_NET_WM_NAME', '_NET_WM_PID', 'UTF8_STRING', 'COMPOUND_TEXT'] as const;
 type AtomName = (typeof NEEDED_ATOMS)[number];
@@ -51,10 +54,16 @@ interface Conn {
   client: XClient;
   root: number;
   saver: ScreenSaverExt | null;
+  /** The QueryInfo in flight, shared by callers in the same poll. */
+  saverAsk: Promise<{ state: number; idle: number }> | null;
   atoms: Record<AtomName, number>;
   typeNames: Map<number, string>;
   dead: boolean;
   pending: Set<(err: Error) => void>;
+  /** PropertyNotify selected on the root window (for _NET_ACTIVE_WINDOW). */
+  watchingRoot: boolean;
+  /** The window whose title changes we listen to (the last active one read), 0 for none. */
+  watched: number;
 }
 
 export interface X11ProbeOptions {
@@ -86,6 +95,8 @@ export class X11Probe implements Probe {
   private readonly timeoutMs: number;
   private readonly reconnectMs: number;
   private readonly log: Logger | undefined;
+  private generation = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(opts: X11ProbeOptions = {}) {
     this.display = opts.display;
@@ -108,22 +119,38 @@ export class X11Probe implements Probe {
   async idleSeconds(): Promise<number> {
     const c = await this.connection();
     if (!c.saver) throw new ProbeUnavailableError('X server has no MIT-SCREEN-SAVER extension');
-    const info = await this.call<{ idle: number }>(c, (cb) => c.saver!.QueryInfo(c.root, cb));
-    return info.idle / 1000;
+    return (await this.saverInfo(c)).idle / 1000;
   }
 
   async locked(): Promise<boolean> {
     const c = await this.connection();
     if (!c.saver) return false;
-    const info = await this.call<{ state: number }>(c, (cb) => c.saver!.QueryInfo(c.root, cb));
-    return info.state === SAVER_ON;
+    return (await this.saverInfo(c)).state === SAVER_ON;
   }
 
   async activeWindow(): Promise<ActiveWindow | null> {
     const c = await this.connection();
+    this.watch(c, c.root);
     const wid = await this.activeWindowId(c);
+    // Listen before reading: the server handles requests in order, so a title set after the reads
+    // below is reported by an event, one set before is in what they read.
+    this.watch(c, wid);
     if (!wid) return { app: UNKNOWN, title: UNKNOWN };
     return this.describeWindow(wid);
+  }
+
+  /**
+   * Focus and title changes arrive as PropertyNotify events once `activeWindow()` was called: on the
+   * root window for _NET_ACTIVE_WINDOW, on the active window for its title and class.
+   */
+  onChange(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** Moves with every change event and every lost connection: while it stands, the last answer of `activeWindow()` holds. */
+  changeCount(): number {
+    return this.generation;
   }
 
   /** Reads one window's app / title / pid; a window that vanished meanwhile gives "unknown" parts. */
@@ -142,6 +169,48 @@ export class X11Probe implements Probe {
   }
 
   // ---- internals
+
+  /** One QueryInfo answers both idleSeconds() and locked() when they are asked together (the AFK poll). */
+  private saverInfo(c: Conn): Promise<{ state: number; idle: number }> {
+    if (c.saverAsk) return c.saverAsk;
+    const ask = this.call<{ state: number; idle: number }>(c, (cb) => c.saver!.QueryInfo(c.root, cb));
+    c.saverAsk = ask;
+    const clear = (): void => {
+      if (c.saverAsk === ask) c.saverAsk = null;
+    };
+    ask.then(clear, clear);
+    return ask;
+  }
+
+  private changed(): void {
+    this.generation++;
+    for (const cb of [...this.listeners]) cb();
+  }
+
+  /** Selects PropertyNotify on the root window (once) or on the active window (instead of the previous one). */
+  private watch(c: Conn, wid: number): void {
+    const ignore = (): boolean => true; // BadWindow: it closed meanwhile, nothing to listen to
+    if (wid === c.root ? c.watchingRoot : wid === c.watched) return;
+    try {
+      if (wid === c.root) c.watchingRoot = true;
+      else {
+        if (c.watched) c.client.ChangeWindowAttributes(c.watched, { eventMask: 0 }, ignore);
+        c.watched = wid;
+      }
+      if (wid) c.client.ChangeWindowAttributes(wid, { eventMask: PROPERTY_CHANGE_MASK }, ignore);
+    } catch (err) {
+      this.drop(c, new ProbeUnavailableError(`X request failed: ${(err as Error).message}`));
+    }
+  }
+
+  private onEvent(c: Conn, ev: { type: number; wid?: number; atom?: number }): void {
+    if (ev.type !== PROPERTY_NOTIFY) return;
+    const relevant =
+      ev.wid === c.root
+        ? ev.atom === c.atoms._NET_ACTIVE_WINDOW
+        : ev.wid === c.watched && (ev.atom === c.atoms._NET_WM_NAME || ev.atom === ATOM_WM_NAME || ev.atom === ATOM_WM_CLASS);
+    if (relevant) this.changed();
+  }
 
   private async activeWindowId(c: Conn): Promise<number> {
     const prop = await this.prop(c, c.root, c.atoms._NET_ACTIVE_WINDOW, ANY_PROPERTY_TYPE, 1);
@@ -237,6 +306,7 @@ export class X11Probe implements Probe {
       // socket already gone
     }
     if (this.conn === c) this.conn = null;
+    this.changed(); // whoever waits for changes finds out the connection is gone
   }
 
   private connection(): Promise<Conn> {
@@ -296,10 +366,13 @@ export class X11Probe implements Probe {
           client: dpy.client,
           root: dpy.screen[0]!.root,
           saver: null,
+          saverAsk: null,
           atoms: {} as Record<AtomName, number>,
           typeNames: new Map([[ATOM_STRING, 'STRING']]),
           dead: false,
           pending: new Set(),
+          watchingRoot: false,
+          watched: 0,
         };
         this.setup(conn).then(() => finish(null, conn!), (e: Error) => finish(e));
       });
@@ -309,6 +382,9 @@ export class X11Probe implements Probe {
         if (conn && err.seq === undefined) this.drop(conn, new ProbeUnavailableError(`X connection error: ${err.message}`));
         else if (!conn) finish(err);
         else this.log?.debug({ err: err.message }, 'x11: unclaimed protocol error');
+      });
+      client.on('event', (ev: { type: number; wid?: number; atom?: number }) => {
+        if (conn && !conn.dead) this.onEvent(conn, ev);
       });
       client.on('end', () => {
         if (conn) this.drop(conn, new ProbeUnavailableError('X server closed the connection'));
