@@ -30,7 +30,7 @@ describe('warm-up request', () => {
     expect(runQuery(source, body)).toEqual([0]);
   });
 
-  it('as steps: the activity query over the last day first, then every bucket read over the whole period, newest days first', () => {
+  it('as steps: the activity query over the last day first, then every bucket read over the whole period, newest days first, then the activity query over the whole period', () => {
     expect(warmUpSteps([], '2024-05-01T00:00:00Z/2024-05-31T00:00:00Z')).toBeNull();
     const buckets = [
       { id: 'aw-watcher-window_a', type: 'currentwindow', hostname: 'a' },
@@ -39,7 +39,8 @@ describe('warm-up request', () => {
     ];
     const steps = warmUpSteps(buckets, '2024-05-01T00:00:00Z/2024-05-26T00:00:00Z') as { timeperiods: string[]; query: string[] }[];
     expect(steps[0]).toEqual(warmUpRequest(buckets, '2024-05-24T00:00:00Z/2024-05-26T00:00:00Z'));
-    const fills = steps.slice(1);
+    const fills = steps.slice(1, -1);
+    expect(steps.at(-1)).toEqual(warmUpRequest(buckets, '2024-05-01T00:00:00Z/2024-05-26T00:00:00Z'));
     expect(fills.map((f) => f.timeperiods)).toEqual([
       ['2024-05-16T00:00:00Z/2024-05-26T00:00:00Z'],
       ['2024-05-06T00:00:00Z/2024-05-16T00:00:00Z'],
@@ -51,5 +52,6 @@ describe('warm-up request', () => {
       expect(runQuery(source, f)).toEqual([0]);
     }
     expect(runQuery(source, steps[0]!)).toEqual([0]);
+    expect(runQuery(source, steps.at(-1)!)).toEqual([0]);
   });
 });
