@@ -23,10 +23,6 @@ const VIEWS = [
 function App() {
   const path = usePath();
   const s = useStore();
-  useEffect(() => {
-    void loadSettings();
-    void loadBuckets();
-  }, []);
   const current = VIEWS.find((v) => v.path !== '/' && (path === v.path || path.startsWith(v.path + '/'))) ?? VIEWS[0]!;
   useEffect(() => {
     document.title = `${current.name} · Sundial`;
@@ -66,4 +62,7 @@ function App() {
   );
 }
 
+// Asked before the first render, not in an effect after it: every view waits for these.
+void loadSettings();
+void loadBuckets();
 render(<App />, document.getElementById('app')!);

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { activityQuery, browserBucketsOf, categoryTimeQuery, multiDeviceActivityQuery, multiDeviceCategoryTimeQuery, type ActivityQueryOptions } from '../../../src/query/webui';
 import { api, type AwEvent, type Bucket } from '../api';
 import { categoriesOf, queryRules } from '../categories';
-import { Chart, colorOf, type ChartOption } from '../chart';
+import { Chart, colorOf, primeCharts, type ChartOption } from '../chart';
 import { formatDuration } from '../format';
 import { navigate, rememberActivity } from '../router';
 import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, weekStartOf, type Mode, type Range } from '../range';
@@ -107,6 +107,7 @@ export function ActivityView() {
     Promise.all([api.query<Summary>([period(b.start, b.end)], summaryQ), api.query<Slice>(sl.map((x) => period(x.start, x.end)), slicesQ)])
       .then(([[summary], slicesData]) => !stale && setData({ summary: summary!, slices: slicesData, key }))
       .catch((e: Error) => !stale && setError(e.message));
+    primeCharts();
     return () => void (stale = true);
   }, [key]);
 
