@@ -1,7 +1,7 @@
 // Query engine benchmark: seeded, realistic ActivityWatch-like data in a real SQLite file, then the
 // web UI's activity query (window + AFK + browsers, default categories) for 1, 30 and 365 days,
 // in-process and through the worker pool, with an empty event cache (cold), repeated (warm), and
-// repeated with a heartbeat written in between (the web UI's usual case). The pool runs without its result
+// repeated with a heartbeat written in between (the web UI's usual case). Through the pool the figure is what the HTTP API waits for: the answer as JSON text. The pool runs without its result
 // cache (resultCacheBytes 0), so the figures are the engine's. Run `npx tsc -p .` first
 // (imports from dist/).
 import fs from 'node:fs';
@@ -55,8 +55,8 @@ function heartbeater(file) {
 async function coldPool(file, body) {
   const svc = createQueryService({ dbFile: file, threads: THREADS, timeoutMs: 120_000, resultCacheBytes: 0 });
   try {
-    await svc.run({ timeperiods: [body.timeperiods[0]], query: ['RETURN = 1;'] });
-    return await time(() => svc.run(body));
+    await svc.runJson({ timeperiods: [body.timeperiods[0]], query: ['RETURN = 1;'] });
+    return await time(() => svc.runJson(body));
   } finally {
     await svc.close();
   }
@@ -74,7 +74,7 @@ async function warmedPool(file, body) {
   const svc = createQueryService({ dbFile: file, threads: THREADS, timeoutMs: 120_000, resultCacheBytes: 0, warmUp: () => steps });
   try {
     await new Promise((r) => setTimeout(r, 3_000));
-    return await time(() => svc.run(body));
+    return await time(() => svc.runJson(body));
   } finally {
     await svc.close();
   }
@@ -120,13 +120,13 @@ async function bench(label, days, file, svc, rdb, hb) {
   for (let i = 0; i < coldRuns; i++) pcold.push(await coldPool(file, body));
   const pwarmed = [];
   for (let i = 0; i < Math.min(coldRuns, 3); i++) pwarmed.push(await warmedPool(file, body));
-  for (let i = 0; i < 4; i++) await svc.run(body); // every worker has it cached
+  for (let i = 0; i < 4; i++) await svc.runJson(body); // every worker has it cached
   const pwarm = [];
-  for (let i = 0; i < runs; i++) pwarm.push(await time(() => svc.run(body)));
+  for (let i = 0; i < runs; i++) pwarm.push(await time(() => svc.runJson(body)));
   const pafter = [];
   for (let i = 0; i < runs; i++) {
     hb.beat();
-    pafter.push(await time(() => svc.run(body)));
+    pafter.push(await time(() => svc.runJson(body)));
   }
 
   const r = { count, uncached: median(uncached), cold: median(cold), warm: median(warm), after: median(after), pcold: median(pcold), pwarmed: median(pwarmed), pwarm: median(pwarm), pafter: median(pafter) };

@@ -12,6 +12,10 @@ export { memorySource, SqliteSource } from './source.js';
 export interface QueryService {
   /** Runs a raw POST /api/0/query/ body; resolves to one result per timeperiod. Rejects with InputError. */
   run(body: unknown): Promise<unknown[]>;
+  /** `run`, answered as the JSON text of the result list (what the HTTP API sends). */
+  runJson(body: unknown): Promise<string>;
+  /** Requests answered so far: by a worker, and from recent results. */
+  stats(): { ran: number; cached: number };
   /** Starts the workers (and their warm-up) now, if they are not running yet. */
   prepare(): void;
   close(): Promise<void>;
@@ -89,42 +93,51 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
   if (!opts.lazy) start();
   const results = resultCache(opts.dbFile, opts.resultCacheBytes ?? 8 * 1024 * 1024);
 
-  return {
-    async run(body) {
-      if (closed) throw new Error('query service is closed');
-      // Cheap shape check here so bad requests never occupy a worker.
-      parseRequest(body);
-      const key = JSON.stringify(body);
-      const version = results.version();
-      const hit = results.get(key, version);
-      if (hit) return hit;
-      const signal = AbortSignal.timeout(timeoutMs);
-      const started = Date.now();
-      let reply: WorkerReply;
-      asking++;
-      try {
-        reply = (await start().run({ body }, { signal })) as WorkerReply;
-      } catch (err) {
-        if (signal.aborted) {
-          opts.log?.warn({ ms: Date.now() - started }, 'query timed out; worker terminated');
-          throw new Timeout(`query timed out after ${timeoutMs} ms and was stopped`);
-        }
-        const code = (err as { code?: string }).code;
-        if (code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(String((err as Error).message))) {
-          throw new InputError('query ran out of memory and was stopped', 400);
-        }
-        throw err;
-      } finally {
-        asking--;
-        nextStep();
+  let ran = 0, cached = 0;
+  const runJson = async (body: unknown): Promise<string> => {
+    if (closed) throw new Error('query service is closed');
+    // Cheap shape check here so bad requests never occupy a worker.
+    parseRequest(body);
+    const key = JSON.stringify(body);
+    const version = results.version();
+    const hit = results.get(key, version);
+    if (hit !== undefined) {
+      cached++;
+      return hit;
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    const started = Date.now();
+    let reply: WorkerReply;
+    asking++;
+    try {
+      reply = (await start().run({ body }, { signal })) as WorkerReply;
+    } catch (err) {
+      if (signal.aborted) {
+        opts.log?.warn({ ms: Date.now() - started }, 'query timed out; worker terminated');
+        throw new Timeout(`query timed out after ${timeoutMs} ms and was stopped`);
       }
-      for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
-      if (!reply.ok) throw fromWire(reply.error);
-      opts.log?.debug({ ms: Date.now() - started, periods: reply.result.length }, 'query done');
-      // print() output is part of what a query does: such a query is asked again each time.
-      if (reply.printed.length === 0) results.set(key, version, reply.result);
-      return reply.result;
-    },
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(String((err as Error).message))) {
+        throw new InputError('query ran out of memory and was stopped', 400);
+      }
+      throw err;
+    } finally {
+      asking--;
+      nextStep();
+    }
+    for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
+    if (!reply.ok) throw fromWire(reply.error);
+    ran++;
+    opts.log?.debug({ ms: Date.now() - started, periods: reply.periods }, 'query done');
+    // print() output is part of what a query does: such a query is asked again each time.
+    if (reply.printed.length === 0) results.set(key, version, reply.json);
+    return reply.json;
+  };
+
+  return {
+    runJson,
+    run: async (body) => JSON.parse(await runJson(body)) as unknown[],
+    stats: () => ({ ran, cached }),
     prepare() {
       if (!closed) start();
     },
@@ -144,7 +157,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
  * (which was before its query ran). Least recently used entries go first past the byte budget.
  */
 function resultCache(dbFile: string, maxBytes: number) {
-  type Entry = { version: number; result: unknown[]; bytes: number };
+  type Entry = { version: number; json: string; bytes: number };
   const entries = new Map<string, Entry>();
   let bytes = 0;
   let db: ReturnType<typeof openReadonly> | null = null;
@@ -164,7 +177,7 @@ function resultCache(dbFile: string, maxBytes: number) {
         return -1; // no database yet: nothing is cached
       }
     },
-    get(key: string, version: number): unknown[] | undefined {
+    get(key: string, version: number): string | undefined {
       const e = entries.get(key);
       if (!e || version < 0) return undefined;
       if (e.version !== version) {
@@ -174,14 +187,14 @@ function resultCache(dbFile: string, maxBytes: number) {
       // Most recently used last.
       entries.delete(key);
       entries.set(key, e);
-      return e.result;
+      return e.json;
     },
-    set(key: string, version: number, result: unknown[]): void {
+    set(key: string, version: number, json: string): void {
       if (version < 0) return;
-      const size = JSON.stringify(result).length + key.length;
+      const size = json.length + key.length;
       if (size > maxBytes / 4) return;
       drop(key);
-      entries.set(key, { version, result, bytes: size });
+      entries.set(key, { version, json, bytes: size });
       bytes += size;
       for (const k of entries.keys()) {
         if (bytes <= maxBytes) break;

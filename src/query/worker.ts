@@ -10,7 +10,7 @@ import { SqliteSource } from './source.js';
  * across the thread boundary.
  */
 export type WorkerReply =
-  | { ok: true; result: unknown[]; printed: string[] }
+  | { ok: true; json: string; periods: number; printed: string[] }
   | { ok: false; error: WireError; printed: string[] };
 
 let source: SqliteSource | null = null;
@@ -21,7 +21,9 @@ export default function run(task: { body: unknown }): WorkerReply {
   try {
     source ??= new SqliteSource(openReadonly(data.dbFile), data.cacheEvents);
     const result = runQuery(source, task.body, { print: (t) => printed.push(t) });
-    return { ok: true, result, printed };
+    // As JSON text: one string crosses to the main thread, which sends and caches it as it is,
+    // instead of cloning the object graph there and serialising it again.
+    return { ok: true, json: JSON.stringify(result), periods: result.length, printed };
   } catch (err) {
     if (err instanceof SundialError) return { ok: false, error: toWire(err), printed };
     throw err;

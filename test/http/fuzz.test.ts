@@ -27,12 +27,12 @@ describe(`fuzz (seed ${SEED}): malformed requests never yield a 5xx nor change s
     // A query service that validates like a real one would: bad input is a 400, never a 5xx.
     h = await startServer({
       query: {
-        async run(body: unknown) {
+        async runJson(body: unknown) {
           const b = body as { timeperiods?: unknown; query?: unknown } | null;
           if (typeof b !== 'object' || b === null || !Array.isArray(b.timeperiods) || !Array.isArray(b.query)) {
             throw new InputError('query body must have lists timeperiods and query', 400);
           }
-          return b.timeperiods.map(() => []);
+          return JSON.stringify(b.timeperiods.map(() => []));
         },
       },
     });

@@ -8,13 +8,13 @@ describe('query service delegation', () => {
   beforeAll(async () => {
     h = await startServer({
       query: {
-        async run(body) {
+        async runJson(body) {
           seen.push(body);
           const q = (body as { query?: string[] }).query?.[0];
           if (q === 'bad') throw new InputError('ParsingError: unexpected token', 422);
           if (q === 'status') throw new Timeout('query timed out after 5 ms and was stopped');
           if (q === 'crash') throw new Error('EmptyQuery');
-          return [[{ id: null, timestamp: '2024-05-01T08:00:00Z', duration: 1, data: {} }]];
+          return JSON.stringify([[{ id: null, timestamp: '2024-05-01T08:00:00Z', duration: 1, data: {} }]]);
         },
       },
     });

@@ -18,7 +18,7 @@ export interface ApiDeps {
   info: ServerInfo;
   testing: boolean;
   /** Only running queries; the owner of the service closes it. */
-  query?: Pick<QueryService, 'run'>;
+  query?: Pick<QueryService, 'runJson'>;
   logFile?: string;
   log: Logger;
 }

@@ -1,6 +1,6 @@
 import { SundialError } from '../../model/errors.js';
 import { drain, readJson, requireJson } from '../body.js';
-import { sendJson, sendMessage } from '../respond.js';
+import { sendJsonText, sendMessage } from '../respond.js';
 import type { Ctx } from './context.js';
 
 /** POST /api/0/query/: delegated to the query service; its errors keep their status and message. */
@@ -13,9 +13,9 @@ export async function runQuery(ctx: Ctx): Promise<void> {
     return;
   }
   const body = await readJson(ctx.req);
-  let result: unknown[];
+  let result: string;
   try {
-    result = await svc.run(body);
+    result = await svc.runJson(body);
   } catch (err) {
     if (err instanceof SundialError) throw err;
     // Unclassified engine failure: the web UI shows `message`, so keep it.
@@ -23,5 +23,5 @@ export async function runQuery(ctx: Ctx): Promise<void> {
     sendMessage(ctx.res, 500, err instanceof Error ? err.message : String(err));
     return;
   }
-  sendJson(ctx.res, 200, result);
+  sendJsonText(ctx.res, 200, result);
 }
