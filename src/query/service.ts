@@ -14,8 +14,8 @@ export interface QueryService {
   run(body: unknown): Promise<unknown[]>;
   /** `run`, answered as the JSON text of the result list (what the HTTP API sends). */
   runJson(body: unknown): Promise<string>;
-  /** Requests answered so far: by a worker, and from recent results. */
-  stats(): { ran: number; cached: number };
+  /** Requests answered so far: by a worker, and from recent results; warm-up steps finished. */
+  stats(): { ran: number; cached: number; warmUpSteps: number };
   /** Starts the workers (and their warm-up) now, if they are not running yet. */
   prepare(): void;
   close(): Promise<void>;
@@ -77,6 +77,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
   /** Warm-up steps still to run; `stepping` while one runs, `asking` while questions are in flight. */
   const steps: unknown[] = [];
   let stepping = false;
+  let warmUpSteps = 0;
   let asking = 0;
   const nextStep = (): void => {
     if (stepping || asking > 0 || closed || !pool || steps.length === 0) return;
@@ -86,6 +87,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
     // One per worker: an idle worker takes each as it comes.
     const runs = Array.from({ length: threads }, () => p.run({ body }, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {}));
     void Promise.all(runs).then(() => {
+      warmUpSteps++;
       stepping = false;
       nextStep();
     });
@@ -137,7 +139,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
   return {
     runJson,
     run: async (body) => JSON.parse(await runJson(body)) as unknown[],
-    stats: () => ({ ran, cached }),
+    stats: () => ({ ran, cached, warmUpSteps }),
     prepare() {
       if (!closed) start();
     },

@@ -44,6 +44,16 @@ describe('a lazy query service', () => {
     expect(await svc.run(ask)).toEqual([[{ id: 1, timestamp: '1970-01-01T00:00:00Z', duration: 5, data: { k: 'v' } }]]);
   });
 
+  it('lets a question go before the warm-up steps still waiting, then finishes them', async () => {
+    const steps = [1, 2, 3, 4].map((n) => ({ ...ask, query: [`RETURN = ${n};`] }));
+    const svc = service(true, () => steps);
+    svc.prepare();
+    // Asked while the first step runs: only that one step is finished when the answer comes.
+    expect(await svc.run({ ...ask, query: ['RETURN = "question";'] })).toEqual(['question']);
+    expect(svc.stats()).toMatchObject({ ran: 1, warmUpSteps: 1 });
+    await waitFor('the remaining warm-up steps', () => svc.stats().warmUpSteps === 4);
+  });
+
   it('answers a first query without prepare()', async () => {
     const svc = service(true);
     const [events] = (await svc.run(ask)) as { duration: number }[][];
