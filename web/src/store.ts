@@ -4,7 +4,12 @@ import { api, type Bucket } from './api';
 /** Settings shared with ActivityWatch's UI (same keys and shapes), loaded once and kept in sync. */
 type Listener = () => void;
 const listeners = new Set<Listener>();
-const notify = () => listeners.forEach((l) => l());
+/** Counts changes, so a component can tell it missed one between its render and its subscription. */
+let version = 0;
+const notify = () => {
+  version++;
+  listeners.forEach((l) => l());
+};
 
 export const store = {
   settings: null as Record<string, unknown> | null,
@@ -53,9 +58,12 @@ export async function saveSetting(key: string, value: unknown): Promise<void> {
 /** Re-renders the caller whenever the store changes. */
 export function useStore(): typeof store {
   const [, setTick] = useState(0);
+  const rendered = version;
   useEffect(() => {
     const l = () => setTick((t) => t + 1);
     listeners.add(l);
+    // The first answers (asked before the first render) may have come before this subscription.
+    if (version !== rendered) l();
     return () => void listeners.delete(l);
   }, []);
   return store;
