@@ -74,7 +74,8 @@ export function ActivityView() {
   const hostList = useMemo(() => hosts(s.buckets ?? [], s.info?.hostname), [s.buckets, s.info]);
   const [host, setHost] = useState<string | null>(null);
   const h = host ?? hostList[0] ?? null;
-  const [data, setData] = useState<{ summary: Summary; slices: Slice[]; key: string } | null>(null);
+  const [data, setData] = useState<{ summary: Summary; key: string } | null>(null);
+  const [bars, setBars] = useState<{ slices: Slice[]; labels: string[]; key: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const rules = useMemo(() => queryRules(categoriesOf(s.settings)), [s.settings]);
   // "All devices": each host with window and AFK buckets (its own, or synced from another device), combined.
@@ -103,10 +104,12 @@ export function ActivityView() {
     const os = devices.map((d) => ({ ...d, categories: rules }));
     const [summaryQ, slicesQ] = all ? [multiDeviceActivityQuery(os), multiDeviceCategoryTimeQuery(os)] : [activityQuery(os[0]!), categoryTimeQuery(os[0]!)];
     const b = bounds(range, sod);
-    // Two requests for the whole view: the summary of the range, and the time per category of each bar.
-    Promise.all([api.query<Summary>([period(b.start, b.end)], summaryQ), api.query<Slice>(sl.map((x) => period(x.start, x.end)), slicesQ)])
-      .then(([[summary], slicesData]) => !stale && setData({ summary: summary!, slices: slicesData, key }))
-      .catch((e: Error) => !stale && setError(e.message));
+    // Two requests for the whole view, each shown as it comes: the summary of the range (figures,
+    // lists, categories) and the time per category of each bar.
+    const fail = (e: Error) => !stale && setError(e.message);
+    const labels = sl.map((x) => x.label);
+    api.query<Summary>([period(b.start, b.end)], summaryQ).then(([summary]) => !stale && setData({ summary: summary!, key }), fail);
+    api.query<Slice>(sl.map((x) => period(x.start, x.end)), slicesQ).then((slices) => !stale && setBars({ slices, labels, key }), fail);
     primeCharts();
     return () => void (stale = true);
   }, [key]);
@@ -175,31 +178,40 @@ export function ActivityView() {
       {controls}
       <ErrorBox error={error} />
       {!data && !error && <Loading />}
-      {data && <ActivityBody summary={data.summary} slices={data.slices} labels={sl.map((x) => x.label)} stale={data.key !== key} />}
+      {data && <ActivityBody summary={data.summary} bars={bars} hourly={sl.length === 24} stale={data.key !== key} barsStale={bars?.key !== key} />}
     </div>
   );
 }
 
-function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string[]; stale: boolean }) {
+// A shared empty list, so memoised chart options stay put while the first bars are still coming.
+const NONE: never[] = [];
+
+/**
+ * The view once a summary is there. The bars (time per period) come from their own request and may
+ * arrive before or after it; until the current range's come, the last ones stay, dimmed.
+ */
+function ActivityBody(props: { summary: Summary; bars: { slices: Slice[]; labels: string[] } | null; hourly: boolean; stale: boolean; barsStale: boolean }) {
   const { window: w, browser } = props.summary;
   const active = w.duration;
+  const slices = props.bars?.slices ?? NONE;
+  const labels = props.bars?.labels ?? NONE;
   const tops = useMemo(() => {
     const names = new Set<string>();
-    props.slices.forEach((x) => x.cat_events.forEach((e) => names.add(catName(e)[0]!)));
+    slices.forEach((x) => x.cat_events.forEach((e) => names.add(catName(e)[0]!)));
     return [...names].sort();
-  }, [props.slices]);
+  }, [slices]);
   const barOption = useMemo<ChartOption>(
     () => ({
       grid: { left: 56, right: 12, top: 28, bottom: 28 },
       legend: { top: 0, type: 'scroll' },
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatDuration(Number(v)) },
-      xAxis: { type: 'category', data: props.labels },
+      xAxis: { type: 'category', data: labels },
       // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
       yAxis: {
         type: 'value',
-        interval: niceInterval(Math.max(0, ...props.slices.map((x) => x.duration))),
+        interval: niceInterval(Math.max(0, ...slices.map((x) => x.duration))),
         // An hour holds at most an hour.
-        max: props.labels.length === 24 ? 3600 : undefined,
+        max: labels.length === 24 ? 3600 : undefined,
         axisLabel: { formatter: (v: number) => formatDuration(v) },
       },
       series: tops.map((t) => ({
@@ -207,10 +219,10 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
         type: 'bar',
         stack: 'time',
         itemStyle: { color: colorOf(t) },
-        data: props.slices.map((x) => x.cat_events.filter((e) => catName(e)[0] === t).reduce((a, e) => a + e.duration, 0)),
+        data: slices.map((x) => x.cat_events.filter((e) => catName(e)[0] === t).reduce((a, e) => a + e.duration, 0)),
       })),
     }),
-    [props.slices, props.labels, tops],
+    [slices, labels, tops],
   );
   const sunOption = useMemo<ChartOption>(
     () => ({
@@ -249,16 +261,16 @@ function ActivityBody(props: { summary: Summary; slices: Slice[]; labels: string
         <Empty>No activity recorded in this range. Pick another day, or check on the Status page that the watchers are running.</Empty>
       ) : (
         <div class="grid2">
-          <section class="card" data-testid="time-chart">
-            <h3>{props.labels.length === 24 ? 'By hour' : 'By day'}</h3>
-            <Chart option={barOption} height={260} label="Active time per period by category" />
+          <section class={props.barsStale && !props.stale ? 'card stale' : 'card'} data-testid="time-chart">
+            <h3>{props.hourly ? 'By hour' : 'By day'}</h3>
+            {props.bars ? <Chart option={barOption} height={260} label="Active time per period by category" /> : <div class="chart-wait"><Loading /></div>}
             <table class="visually-hidden" data-testid="time-table">
-              <caption>Active time {props.labels.length === 24 ? 'per hour' : 'per day'}</caption>
+              <caption>Active time {props.hourly ? 'per hour' : 'per day'}</caption>
               <tbody>
-                {props.labels.map((l, i) => (
+                {labels.map((l, i) => (
                   <tr key={l}>
                     <th>{l}</th>
-                    <td>{formatDuration(props.slices[i]?.duration ?? 0)}</td>
+                    <td>{formatDuration(slices[i]?.duration ?? 0)}</td>
                   </tr>
                 ))}
               </tbody>
