@@ -55,18 +55,21 @@ export function integerAt(text: string, from: number, to: number): number {
  */
 export function clippedEvents(evs: readonly QEvent[], first: number, start: number, end: number): QEvent[] {
   const last = upperIndex(evs, end) - 1;
-  const out: QEvent[] = [];
+  // Sized once: a month is tens of thousands of events, and growing by push copies the list again and again.
+  const out = new Array<QEvent>(Math.max(0, last - first + 1));
+  let k = 0;
   for (let i = last; i >= first; i--) {
     const e = evs[i]!;
     const st = e.timestamp, et = st + e.duration;
     if (et < start) continue;
-    if (st >= start && et <= end) out.push(e);
+    if (st >= start && et <= end) out[k++] = e;
     else {
       const s = st < start ? start : st;
       const t = et > end ? end : et;
-      out.push(new QEvent(e.id, s, t > s ? t - s : 0, e.data));
+      out[k++] = new QEvent(e.id, s, t > s ? t - s : 0, e.data);
     }
   }
+  out.length = k;
   return out;
 }
 

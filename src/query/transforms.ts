@@ -36,7 +36,9 @@ function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
 export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
   if (input.length === 0) return [];
   const evs = sortByStart(input);
-  const out: QEvent[] = [];
+  // At most one event out per event in, so the list is sized once (see clippedEvents in rows.ts).
+  const out = new Array<QEvent>(evs.length);
+  let k = 0;
   let c = evs[0]!;
   let cStart = c.timestamp, cEnd = c.end;
   for (let i = 1; i < evs.length; i++) {
@@ -55,12 +57,13 @@ export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): 
       cEnd += half;
       nextStart = e.timestamp - (gap - half);
     }
-    out.push(cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data));
+    out[k++] = cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data);
     c = e;
     cStart = nextStart;
     cEnd = e.end;
   }
-  out.push(cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data));
+  out[k++] = cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data);
+  out.length = k;
   return out;
 }
 
