@@ -1,5 +1,4 @@
 import os from 'node:os';
-import v8 from 'node:v8';
 import { heartbeatQueueChild } from './actors/heartbeat-queue/child.js';
 import { QUEUE_SOURCE } from './actors/heartbeat-queue/deliver.js';
 import { storageWriterChild } from './actors/storage-writer/child.js';
@@ -228,10 +227,6 @@ export async function buildDaemon(opts: DaemonOptions): Promise<Daemon> {
 
 async function assemble(opts: DaemonOptions, claim: DataDirClaim): Promise<Daemon> {
   const { config, paths, log, testing } = opts;
-  // A daemon allocates little at a time: a small young generation keeps ≈ 8 MB of heap that
-  // V8 would otherwise reserve for throughput (docs/performance.md). This caps the threads started
-  // from here on (writer, query workers); the main thread's heap exists already (src/young-generation.ts).
-  v8.setFlagsFromString('--max-semi-space-size=2');
   loadNativeProbes(config, log);
   // Create and migrate the database up front so that readers can open it at once.
   openWritable(paths.database).close();

@@ -51,6 +51,13 @@ export interface QueryServiceOptions {
   log?: Logger;
 }
 
+/**
+ * Young generation of a query worker: a query makes a lot of short-lived garbage (clipped and
+ * filtered lists, new events), and a young generation too small for it promotes much of it and
+ * collects it again in the old one (docs/performance.md).
+ */
+const YOUNG_GENERATION_MB = 12;
+
 export function createQueryService(opts: QueryServiceOptions): QueryService {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const threads = Math.max(1, opts.threads ?? 1);
@@ -65,7 +72,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       workerData: { dbFile: opts.dbFile, cacheEvents: opts.cacheEvents },
-      resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024 },
+      resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.
     pool.on('error', (err: unknown) => opts.log?.warn({ err }, 'query worker error'));

@@ -50,7 +50,12 @@ export interface WriterStats {
  */
 export async function openStorageWriter(file: string, opts: StorageWriterOptions): Promise<StorageWriter> {
   const { log } = opts;
-  const worker = new Worker(workerEntry('actors/storage-writer/thread.js'), { workerData: { file, privacy: opts.privacy } });
+  const worker = new Worker(workerEntry('actors/storage-writer/thread.js'), {
+    workerData: { file, privacy: opts.privacy },
+    // The writer allocates little at a time: a small young generation (2 MB semi-spaces) keeps
+    // memory V8 would otherwise reserve for throughput (docs/performance.md).
+    resourceLimits: { maxYoungGenerationSizeMb: 6 },
+  });
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromThread) => {
       worker.off('error', onError);
