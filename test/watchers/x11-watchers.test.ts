@@ -22,14 +22,18 @@ describe('watchers on a real X server (Xvfb + openbox)', () => {
 
   const probeFactory = () => X11Probe.open({ display: x.display });
 
-  it('window watcher: focus switches and title changes give the right sequence, UTF-8 intact', async () => {
-    const a = await maker.create({ cls: 'Alpha', title: 'alpha — ä' });
-    const b = await maker.create({ cls: 'Beta', title: 'beta 日本' });
+  /** Two windows with the first one focused, and a sink and context for a watcher. */
+  async function twoWindows(first: { cls: string; title: string }, second: { cls: string; title: string }) {
+    const a = await maker.create(first);
+    const b = await maker.create(second);
     // Let the window manager finish mapping (it may focus a new window late on a busy machine).
     await waitFor(async () => (await activeWindowId(x.display)) === b.id, 'the WM to focus the newest window', 20_000).catch(() => {});
     await activate(x.display, a.id);
-    const sink = new MemorySink();
-    const ctx = testContext();
+    return { a, b, sink: new MemorySink(), ctx: testContext() };
+  }
+
+  it('window watcher: focus switches and title changes give the right sequence, UTF-8 intact', async () => {
+    const { a, b, sink, ctx } = await twoWindows({ cls: 'Alpha', title: 'alpha — ä' }, { cls: 'Beta', title: 'beta 日本' });
     const handle = await windowWatcherChild({ probeFactory, sink, hostname: 'xhost', pollMs: 200 }).start(ctx);
     await waitFor(() => sink.calls.filter((c) => c.event.data.app === 'Alpha').length >= 3, 'Alpha heartbeats', 20_000);
     const tB = Date.now() * MS;
@@ -61,12 +65,7 @@ describe('watchers on a real X server (Xvfb + openbox)', () => {
   });
 
   it('window watcher: with a slow recheck, focus and title changes are still recorded from X events', async () => {
-    const a = await maker.create({ cls: 'Gamma', title: 'gamma' });
-    const b = await maker.create({ cls: 'Delta', title: 'delta' });
-    await waitFor(async () => (await activeWindowId(x.display)) === b.id, 'the WM to focus the newest window', 20_000).catch(() => {});
-    await activate(x.display, a.id);
-    const sink = new MemorySink();
-    const ctx = testContext();
+    const { a, b, sink, ctx } = await twoWindows({ cls: 'Gamma', title: 'gamma' }, { cls: 'Delta', title: 'delta' });
     // The window is read again without an event only after 10 minutes: what is seen before comes from events.
     const handle = await windowWatcherChild({ probeFactory, sink, hostname: 'events', pollMs: 300, recheckMs: 600_000 }).start(ctx);
     const status = () => handle.status!() as { polls: number; reads: number };
