@@ -3,7 +3,7 @@ import type { ChildSpec } from '../../supervisor/types.js';
 import type { WriterPort } from './port.js';
 import { openStorageWriter } from './writer.js';
 
-/** The storage writer as a supervised child: each incarnation opens the database on its thread and attaches to the port. */
+/** The storage writer as a supervised child: each incarnation opens the database and attaches to the port. */
 export function storageWriterChild(opts: { file: string; port: WriterPort; privacy?: PrivacyConfig; paused?: () => boolean }): ChildSpec {
   return {
     name: 'storage',

@@ -1,4 +1,3 @@
-import { toWire, type WireError } from '../../model/errors.js';
 import { openWritable } from '../../storage/open.js';
 import { Reader } from '../../storage/read.js';
 import { writerCaches } from './caches.js';
@@ -13,10 +12,10 @@ export interface EngineOptions {
   pruneEvery?: number;
 }
 
-/** An op's outcome as it crosses the thread boundary. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: WireError };
+/** An op's outcome: its result, or what it threw (its savepoint was rolled back). */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** The synchronous core of the storage writer; runs on the writer thread, owns the connection. */
+/** The synchronous core of the storage writer; owns the write connection. */
 export interface Engine {
   /** Applies a batch in one transaction (a savepoint per op) and commits. Throws when the commit fails. */
   run(ops: WriteOp[], gate?: EventGate): Outcome[];
@@ -87,7 +86,7 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
           s.rollbackTo.run();
           s.release.run();
           caches.rolledBack(bucketOf(op));
-          results.push({ ok: false, error: toWire(err) });
+          results.push({ ok: false, error: err });
         }
       }
       recordChanges();

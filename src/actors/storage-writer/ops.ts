@@ -117,15 +117,3 @@ export class WriterUnavailable extends Unavailable {
     this.name = 'WriterUnavailable';
   }
 }
-
-/**
- * The writer died while this op was being committed: it may or may not be stored. Not retried
- * automatically (a retry could store it twice); ops from the heartbeat queue carry a sequence
- * number and are retried safely instead.
- */
-export class WriterOutcomeUnknown extends Unavailable {
-  constructor(message = 'storage writer crashed during this write; it may or may not be stored') {
-    super(message);
-    this.name = 'WriterOutcomeUnknown';
-  }
-}

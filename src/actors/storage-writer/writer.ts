@@ -1,26 +1,22 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.js';
-import { fromWire } from '../../model/errors.js';
-import type { PrivacyConfig } from '../../privacy/filters.js';
-import { WriterOutcomeUnknown, WriterUnavailable, type WriteOp, type WriteResult, type Writer } from './ops.js';
-import { workerEntry } from '../../worker-entry.js';
-import type { FromThread, ToThread } from './thread.js';
+import { applyPrivacy, compilePrivacy, type PrivacyConfig } from '../../privacy/filters.js';
+import { openEngine, type Engine } from './engine.js';
+import { WriterUnavailable, type EventGate, type WriteOp, type WriteResult, type Writer } from './ops.js';
 
-
-/** One open database with its writer thread. Created by the storage-writer child. */
+/** One open database and its write connection. Created by the storage-writer child. */
 export interface StorageWriter extends Writer {
   /** Commit what is pending, then close. */
   close(): Promise<void>;
-  /** After a crash: end the thread at once; what was not committed is rejected. */
+  /** After a crash: close at once; what was not committed is rejected. */
   abort(reason?: unknown): void;
-  /** Ops waiting for or in their commit. */
+  /** Ops waiting for their commit. */
   readonly pending: number;
   stats(): WriterStats;
 }
 
 export interface StorageWriterOptions {
   log: Logger;
-  /** The writer cannot go on (commit failed, thread died): the supervisor should restart it. */
+  /** The writer cannot go on (a commit failed): the supervisor should restart it. */
   onFatal?: (err: unknown) => void;
   /** Drop and redact rules applied to every event before it is stored. */
   privacy?: PrivacyConfig;
@@ -34,7 +30,7 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** Most ops in one transaction; more wait for the next. */
+/** Most ops in one transaction; more wait for the next turn of the event loop. */
 const MAX_BATCH = 2_000;
 
 /** What the writer did so far (bench:ingest prints ops per commit). */
@@ -44,131 +40,106 @@ export interface WriterStats {
 }
 
 /**
- * Opens the database on a writer thread. Group commit: while one batch commits, every op that
- * arrives waits and goes into the next batch, so batches grow with load and each op is answered
- * only after its batch's COMMIT (synchronous=FULL) returned.
+ * Opens the database for writing, on the main thread. Group commit: the ops that arrive within one
+ * turn of the event loop go into one transaction, committed (synchronous=FULL) at the next turn;
+ * each op is answered only after its batch's COMMIT returned.
+ *
+ * Why not a thread of its own (it was one until 2026-12-03): the heartbeat queue already commits
+ * (and fsyncs) on the main thread, so a writer thread did not keep fsync off it, while it cost a
+ * second V8 heap (≈ 10 MB at rest) and a message there and back per batch (≈ 35 µs of CPU per
+ * REST write). A batch blocks the event loop for its commit: import batches are bounded
+ * (IMPORT_BATCH events per op) and MAX_BATCH ops per commit, and each later batch waits a turn.
+ * Results may be shared with the writer's caches (the last event per bucket): never mutate them.
  */
 export async function openStorageWriter(file: string, opts: StorageWriterOptions): Promise<StorageWriter> {
   const { log } = opts;
-  const worker = new Worker(workerEntry('actors/storage-writer/thread.js'), {
-    workerData: { file, privacy: opts.privacy },
-    // The writer allocates little at a time: a small young generation (2 MB semi-spaces) keeps
-    // memory V8 would otherwise reserve for throughput (docs/performance.md).
-    resourceLimits: { maxYoungGenerationSizeMb: 6 },
-  });
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (m: FromThread) => {
-      worker.off('error', onError);
-      if (m.kind === 'ready') resolve();
-      else reject(new Error(m.kind === 'initError' ? `cannot open ${file}: ${m.message}` : `writer thread said ${m.kind}`));
-    };
-    const onError = (err: Error) => {
-      worker.off('message', onMessage);
-      reject(err);
-    };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
-  });
+  let engine: Engine;
+  try {
+    engine = openEngine(file);
+  } catch (err) {
+    throw new Error(`cannot open ${file}: ${(err as Error).message}`);
+  }
+  const filter = compilePrivacy(opts.privacy);
+  const gate: EventGate = (bucket, e) => applyPrivacy(filter, bucket, e);
+  const paused: EventGate = () => null; // nothing is recorded while paused
 
   let queue: Pending[] = [];
-  let inFlight: Pending[] | null = null;
-  let nextId = 1;
   let scheduled = false;
-  let closing: Promise<void> | null = null;
   let dead = false;
-  let drained: (() => void) | null = null;
+  let closing: Promise<void> | null = null;
   const stats: WriterStats = { batches: 0, ops: 0 };
 
-  const send = () => {
-    scheduled = false;
-    if (dead || inFlight || queue.length === 0) {
-      if (!inFlight && queue.length === 0) drained?.();
-      return;
-    }
-    inFlight = queue.splice(0, MAX_BATCH);
-    stats.batches++;
-    stats.ops += inFlight.length;
-    const msg: ToThread = { kind: 'batch', id: nextId++, ops: inFlight.map((p) => p.op), paused: opts.paused?.() ?? false };
-    worker.postMessage(msg);
-  };
-
-  /** Rejects everything: what never reached the thread is retryable; what was committing is unknown. */
+  /** Rejects what waits: it never reached a transaction, so it may be retried elsewhere. */
   const fail = (why: string) => {
     dead = true;
-    for (const p of inFlight ?? []) p.reject('seq' in p.op && p.op.seq !== undefined ? new WriterUnavailable(why) : new WriterOutcomeUnknown());
     for (const p of queue) p.reject(new WriterUnavailable(why));
-    inFlight = null;
     queue = [];
-    drained?.();
+    engine.close();
   };
 
-  worker.on('message', (m: FromThread) => {
-    if (m.kind === 'done' && inFlight) {
-      const batch = inFlight;
-      inFlight = null;
-      batch.forEach((p, i) => {
-        const o = m.outcomes[i]!;
-        if (o.ok) p.resolve(o.value);
-        else p.reject(fromWire(o.error));
-      });
-      log.debug({ ops: batch.length }, 'committed');
-      send();
-    } else if (m.kind === 'fatal' && inFlight) {
+  const commit = () => {
+    scheduled = false;
+    if (dead || queue.length === 0) return;
+    const batch = queue.splice(0, MAX_BATCH);
+    stats.batches++;
+    stats.ops += batch.length;
+    let outcomes;
+    try {
+      outcomes = engine.run(
+        batch.map((p) => p.op),
+        opts.paused?.() ? paused : gate,
+      );
+    } catch (err) {
       // The commit failed and was rolled back: nothing of the batch is stored, so all of it may be retried.
-      const batch = inFlight;
-      inFlight = null;
-      for (const p of batch) p.reject(new WriterUnavailable(`storage commit failed: ${m.message}`));
-      log.error({ err: m.message }, 'storage commit failed');
-      fail(`storage commit failed: ${m.message}`);
-      void worker.terminate();
-      opts.onFatal?.(new Error(m.message));
+      const message = (err as Error).message;
+      log.error({ err: message }, 'storage commit failed');
+      for (const p of batch) p.reject(new WriterUnavailable(`storage commit failed: ${message}`));
+      fail(`storage commit failed: ${message}`);
+      opts.onFatal?.(err);
+      return;
     }
-  });
-  worker.on('error', (err) => {
-    log.error({ err }, 'storage writer thread failed');
-    fail(`storage writer thread failed: ${err.message}`);
-    opts.onFatal?.(err);
-  });
-  worker.on('exit', (code) => {
-    if (dead || closing) return;
-    fail(`storage writer thread exited (${code})`);
-    opts.onFatal?.(new Error(`storage writer thread exited with code ${code}`));
-  });
+    batch.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
+    log.debug({ ops: batch.length }, 'committed');
+    schedule();
+  };
+  const schedule = () => {
+    if (scheduled || dead || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(commit); // gather what arrives in this turn into one batch
+  };
 
   return {
     submit<O extends WriteOp>(op: O): Promise<WriteResult<O['kind']>> {
       if (dead || closing) return Promise.reject(new WriterUnavailable());
       return new Promise((resolve, reject) => {
         queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
-        if (!scheduled && !inFlight) {
-          scheduled = true;
-          setImmediate(send); // gather what arrives in this turn into one batch
-        }
+        schedule();
       });
     },
     close() {
       closing ??= (async () => {
-        if (!dead && (inFlight || queue.length)) {
-          await new Promise<void>((r) => {
-            drained = r;
-            if (!scheduled) send();
-          });
+        while (!dead && queue.length > 0) {
+          scheduled = false;
+          commit();
+          await new Promise((r) => setImmediate(r));
         }
-        if (dead) return;
-        dead = true;
-        const exited = new Promise((r) => worker.once('exit', r));
-        worker.postMessage({ kind: 'close' } satisfies ToThread);
-        await exited;
+        if (!dead) {
+          dead = true;
+          engine.close();
+        }
       })();
       return closing;
     },
     abort(reason) {
       if (dead) return;
       fail(`storage writer crashed: ${reason instanceof Error ? reason.message : String(reason)}`);
-      void worker.terminate();
     },
     get pending() {
-      return queue.length + (inFlight?.length ?? 0);
+      return queue.length;
     },
     stats: () => ({ ...stats }),
   };
