@@ -10,6 +10,12 @@ export interface EngineOptions {
   changeRetention?: number;
   /** Prune bucket_changes every this many batches, and on the first (default 1000). */
   pruneEvery?: number;
+  /**
+   * Commit without syncing (synchronous=NORMAL): a commit then survives kill -9 (it is in the WAL,
+   * in the OS's cache) but not yet power loss. The caller makes it durable by syncing `walFile`
+   * before it acknowledges the batch, off its thread (storage writer).
+   */
+  deferSync?: boolean;
 }
 
 /** An op's outcome: its result, or what it threw (its savepoint was rolled back). */
@@ -19,17 +25,20 @@ export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown
 export interface Engine {
   /** Applies a batch in one transaction (a savepoint per op) and commits. Throws when the commit fails. */
   run(ops: WriteOp[], gate?: EventGate): Outcome[];
+  /** The write-ahead log each commit appends to: what to sync for durability with `deferSync`. */
+  readonly walFile: string;
   close(): void;
 }
 
 /**
  * Opens `file` for writing. Ops of a batch share one transaction; each runs in its own savepoint
- * so a bad op fails alone. With synchronous=FULL a returned batch is durable.
+ * so a bad op fails alone. With synchronous=FULL a returned batch is durable (see `deferSync`).
  */
 export function openEngine(file: string, opts: EngineOptions = {}): Engine {
   const retention = opts.changeRetention ?? 100_000;
   const pruneEvery = opts.pruneEvery ?? 1000;
   const db = openWritable(file);
+  if (opts.deferSync) db.pragma('synchronous = NORMAL');
   const reader = new Reader(db);
   const s = prepareStatements(db);
   const caches = writerCaches(reader);
@@ -115,6 +124,7 @@ export function openEngine(file: string, opts: EngineOptions = {}): Engine {
 
   return {
     run,
+    walFile: `${file}-wal`,
     close: () => db.close(),
   };
 }

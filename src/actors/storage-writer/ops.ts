@@ -117,3 +117,14 @@ export class WriterUnavailable extends Unavailable {
     this.name = 'WriterUnavailable';
   }
 }
+
+/**
+ * The op was committed but syncing it to disk failed: it survives a crash of the daemon, maybe not
+ * a power loss. Not retried (a retry could store it twice); the writer restarts.
+ */
+export class WriterOutcomeUnknown extends Unavailable {
+  constructor(message = 'storage commit could not be synced to disk; it may or may not survive a power loss') {
+    super(message);
+    this.name = 'WriterOutcomeUnknown';
+  }
+}
