@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStorageWriter, type StorageWriter } from '../../src/actors/storage-writer/writer.js';
 import { createWriterPort } from '../../src/actors/storage-writer/port.js';
-import { WriterUnavailable } from '../../src/actors/storage-writer/ops.js';
+import { WriterOutcomeUnknown, WriterUnavailable } from '../../src/actors/storage-writer/ops.js';
 import { silentLogger } from '../../src/log.js';
 import type { Event } from '../../src/model/event.js';
 import { parseTimestamp } from '../../src/model/time.js';
@@ -195,6 +196,64 @@ describe('writes', () => {
     expect(rdr.setting('theme')).toBeUndefined();
     await expect(w.submit({ kind: 'setSetting', key: 'k'.repeat(128), value: 1 })).rejects.toMatchObject({ status: 400 });
     rdr.db.close();
+  });
+});
+
+describe('durability', () => {
+  /** Holds every fsync of the WAL until released (or failed): what the writer waits for before it answers. */
+  const holdSyncs = () => {
+    const held: { fd: number; cb: (err: NodeJS.ErrnoException | null) => void }[] = [];
+    const real = fs.fsync;
+    const spy = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void held.push({ fd, cb })) as typeof fs.fsync);
+    return {
+      held,
+      release: () => held.splice(0).forEach(({ fd, cb }) => real(fd, cb)),
+      fail: () => held.splice(0).forEach(({ cb }) => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))),
+      restore: () => spy.mockRestore(),
+    };
+  };
+
+  it('answers a batch only after its WAL is synced; what arrives meanwhile waits for the next commit', async () => {
+    const syncs = holdSyncs();
+    try {
+      let answered = false;
+      const first = w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:00'), S, { n: 1 })] }).then((r) => ((answered = true), r));
+      await vi.waitFor(() => expect(syncs.held).toHaveLength(1));
+      // Committed (a reader sees it, a kill -9 keeps it) but not answered until the disk has it.
+      const rdr = read();
+      expect(rdr.count(rdr.bucket('b')!.row)).toBe(1);
+      const second = w.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:05'), S, { n: 2 })] });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(answered).toBe(false);
+      expect(rdr.count(rdr.bucket('b')!.row)).toBe(1); // one commit at a time
+      syncs.release();
+      expect((await first)[0]!.id).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(syncs.held).toHaveLength(1));
+      syncs.release();
+      expect((await second)[0]!.id).toBeGreaterThan(0);
+      expect(rdr.count(rdr.bucket('b')!.row)).toBe(2);
+      rdr.db.close();
+    } finally {
+      syncs.restore();
+    }
+  });
+
+  it('a failed sync leaves the outcome unknown (no blind retry) and asks for a restart', async () => {
+    const fatal: unknown[] = [];
+    const own = await openStorageWriter(path.join(tmp.dir, 'sync.sqlite'), { log: silentLogger(), onFatal: (e) => fatal.push(e) });
+    await own.submit({ kind: 'createBucket', bucket: bucket('b') });
+    const syncs = holdSyncs();
+    try {
+      const op = own.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:00'), S, { n: 1 })] });
+      await vi.waitFor(() => expect(syncs.held).toHaveLength(1));
+      syncs.fail();
+      await expect(op).rejects.toBeInstanceOf(WriterOutcomeUnknown);
+      expect(fatal).toHaveLength(1);
+      await expect(own.submit({ kind: 'deleteSetting', key: 'x' })).rejects.toBeInstanceOf(WriterUnavailable);
+    } finally {
+      syncs.restore();
+      await own.close();
+    }
   });
 });
 
