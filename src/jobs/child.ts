@@ -42,9 +42,11 @@ export function jobsChild(jobs: Job[]): ChildSpec {
     async start(ctx) {
       const running = new Set<Promise<void>>();
       let stopped = false;
-      const scheduled = jobs.map((job) => {
+      // All parsed before any timer starts: a bad expression fails the start with nothing left armed.
+      const schedules = jobs.map((job) => parseSchedule(job.schedule));
+      const scheduled = jobs.map((job, i) => {
         const st = state.get(job.name)!;
-        const schedule = parseSchedule(job.schedule);
+        const schedule = schedules[i]!;
         const runOnce = async (): Promise<void> => {
           st.running = true;
           const started = Date.now();
