@@ -1,5 +1,8 @@
-import cron from 'node-cron';
 import type { ChildSpec } from '../supervisor/types.js';
+import { nextRunAfter, parseSchedule, planWake } from './schedule.js';
+
+/** Longest single timer wait; see `arm`. */
+const MAX_WAIT_MS = 60 * 60_000;
 
 /** One scheduled job: a name, a cron expression, and work that resolves with a one-line summary. */
 export interface Job {
@@ -24,6 +27,10 @@ export interface JobStatus {
  * All scheduled jobs in one supervised child. A failing job is logged and shown in the status, and
  * runs again at its next time; it never crashes the child or stops the daemon. Jobs do their work
  * in steps (backup API steps, writer ops), so the daemon stays responsive while they run.
+ *
+ * Each job waits on one timer for its next time (./schedule.ts, local time, no Intl). A time that
+ * passed while the machine slept or the clock jumped is missed, logged and not caught up, as
+ * node-cron did (`planWake`); a run still going at the next time makes that time skipped.
  */
 export function jobsChild(jobs: Job[]): ChildSpec {
   // Kept across incarnations: a restart of the child does not forget the last runs.
@@ -34,10 +41,13 @@ export function jobsChild(jobs: Job[]): ChildSpec {
     shutdownTimeoutMs: 10_000,
     async start(ctx) {
       const running = new Set<Promise<void>>();
-      const tasks = jobs.map((job) => {
+      let stopped = false;
+      // All parsed before any timer starts: a bad expression fails the start with nothing left armed.
+      const schedules = jobs.map((job) => parseSchedule(job.schedule));
+      const scheduled = jobs.map((job, i) => {
         const st = state.get(job.name)!;
+        const schedule = schedules[i]!;
         const runOnce = async (): Promise<void> => {
-          if (st.running || ctx.signal.aborted) return; // never two at once
           st.running = true;
           const started = Date.now();
           st.lastRun = new Date(started).toISOString();
@@ -54,31 +64,46 @@ export function jobsChild(jobs: Job[]): ChildSpec {
             st.running = false;
           }
         };
-        const task = cron.createTask(job.schedule, () => {
-          const p = runOnce();
-          running.add(p);
-          void p.finally(() => running.delete(p));
-        }, {
-          name: `sundial-${job.name}`,
-          noOverlap: true,
-          // node-cron's own notes (a missed run after a suspend, ...) go to our log, not to stdout.
-          logger: {
-            info: (m) => ctx.log.debug({ job: job.name }, m),
-            warn: (m) => ctx.log.warn({ job: job.name }, m),
-            error: (m, err) => ctx.log.error({ job: job.name, err: err ?? m }, typeof m === 'string' ? m : 'node-cron error'),
-            debug: () => {},
-          },
-        });
-        return { job, task };
+        const entry = { job, due: nextRunAfter(schedule, Date.now()), timer: undefined as NodeJS.Timeout | undefined };
+        if (entry.due === null) ctx.log.warn({ job: job.name, schedule: job.schedule }, 'the schedule has no run within a century; the job never runs');
+        const arm = (): void => {
+          if (stopped || entry.due === null) return;
+          // Capped, so a wait is re-planned at least hourly against the wall clock (suspend, clock change).
+          entry.timer = setTimeout(wake, Math.min(Math.max(entry.due - Date.now(), 0), MAX_WAIT_MS));
+        };
+        const wake = (): void => {
+          if (stopped || entry.due === null) return;
+          const plan = planWake(schedule, entry.due, Date.now());
+          entry.due = plan.due;
+          if (plan.missedFrom !== null) {
+            ctx.log.warn({ job: job.name, missedFrom: new Date(plan.missedFrom).toISOString(), next: plan.due === null ? null : new Date(plan.due).toISOString() }, 'missed its time (suspended, busy or the clock changed); it runs at its next time');
+          }
+          if (plan.run !== null) {
+            if (st.running) {
+              ctx.log.warn({ job: job.name, since: st.lastRun }, 'still running; this run is skipped'); // never two at once
+            } else if (!ctx.signal.aborted) {
+              const p = runOnce();
+              running.add(p);
+              void p.finally(() => running.delete(p));
+            }
+          }
+          arm();
+        };
+        arm();
+        return entry;
       });
-      for (const { task } of tasks) await task.start();
+      const stopTimers = (): void => {
+        stopped = true;
+        for (const e of scheduled) clearTimeout(e.timer);
+      };
+      ctx.signal.addEventListener('abort', stopTimers, { once: true });
       return {
         async stop() {
-          for (const { task } of tasks) await task.destroy();
+          stopTimers();
           await Promise.allSettled([...running]);
         },
         status: () => ({
-          jobs: tasks.map(({ job, task }) => ({ ...state.get(job.name)!, nextRun: task.getNextRun()?.toISOString() ?? null })),
+          jobs: scheduled.map(({ job, due }) => ({ ...state.get(job.name)!, nextRun: due === null ? null : new Date(due).toISOString() })),
         }),
       };
     },

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
 import { openStorageWriter } from '../../src/actors/storage-writer/writer.js';
@@ -131,6 +132,66 @@ describe('the jobs child', () => {
     expect(b).toMatchObject({ name: 'bad', outcome: 'failed', message: 'disk on fire', running: false });
     expect(typeof b!.durationMs).toBe('number');
     expect(Date.parse(b!.nextRun!)).toBeGreaterThan(Date.parse(b!.lastRun!));
+  });
+
+  it('runs a seconds schedule, never two runs of a job at once, and stop waits for a running job', async () => {
+    const logs: { msg: string; job?: string }[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });
+    const controller = new AbortController();
+    const starts: number[] = [];
+    let active = 0;
+    let mostAtOnce = 0;
+    let release: () => void = () => {};
+    let gate: Promise<void> | null = null;
+    const handle = await jobsChild([
+      {
+        name: 'slow',
+        schedule: '*/1 * * * * *',
+        run: async () => {
+          starts.push(Date.now());
+          mostAtOnce = Math.max(mostAtOnce, ++active);
+          try {
+            if (gate) await gate; // ignores the abort signal on purpose: stop must wait for it
+          } finally {
+            active--;
+          }
+          return 'done';
+        },
+      },
+    ]).start({ crash: (err) => { throw err; }, signal: controller.signal, log });
+    const status = () => (handle.status!().jobs as JobStatus[])[0]!;
+    let stopped = false;
+    try {
+      await waitFor('three runs', () => starts.length >= 3);
+      // The next slot is a whole second after the last run (which slots run: planWake's tests).
+      const s = status();
+      expect(Date.parse(s.nextRun!) % 1000).toBe(0);
+      expect(Date.parse(s.nextRun!)).toBeGreaterThan(Date.parse(s.lastRun!));
+
+      // A run that outlasts two more slots: they are skipped, not started alongside.
+      gate = new Promise<void>((r) => (release = r));
+      const held = starts.length + 1;
+      await waitFor('a held run', () => starts.length === held && active === 1);
+      await waitFor('two skipped slots', () => logs.filter((l) => l.msg === 'still running; this run is skipped').length >= 2);
+      expect(starts.length).toBe(held);
+      expect(status()).toMatchObject({ running: true });
+
+      // stop() waits for the held run; no run starts after it.
+      const stopping = handle.stop().then(() => (stopped = true));
+      controller.abort(new Error('stopped'));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(stopped).toBe(false);
+      release();
+      await stopping;
+      expect(status()).toMatchObject({ running: false, outcome: 'ok', message: 'done' });
+      const after = starts.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(starts.length).toBe(after);
+      expect(mostAtOnce).toBe(1);
+    } finally {
+      release();
+      if (!stopped) await handle.stop();
+    }
   });
 
   it('a daemon shows its jobs in the control status and in sundial status; a bad cron expression is refused naming the key', async () => {
