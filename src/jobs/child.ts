@@ -29,8 +29,8 @@ export interface JobStatus {
  * in steps (backup API steps, writer ops), so the daemon stays responsive while they run.
  *
  * Each job waits on one timer for its next time (./schedule.ts, local time, no Intl). A time that
- * passed while the machine slept or the clock jumped is missed, logged and not caught up, as
- * node-cron did (`planWake`); a run still going at the next time makes that time skipped.
+ * passed while the machine slept or the clock jumped is logged and caught up once, at the wake
+ * (`planWake`); a run still going at the next time makes that time skipped.
  */
 export function jobsChild(jobs: Job[]): ChildSpec {
   // Kept across incarnations: a restart of the child does not forget the last runs.
@@ -76,7 +76,7 @@ export function jobsChild(jobs: Job[]): ChildSpec {
           const plan = planWake(schedule, entry.due, Date.now());
           entry.due = plan.due;
           if (plan.missedFrom !== null) {
-            ctx.log.warn({ job: job.name, missedFrom: new Date(plan.missedFrom).toISOString(), next: plan.due === null ? null : new Date(plan.due).toISOString() }, 'missed its time (suspended, busy or the clock changed); it runs at its next time');
+            ctx.log.warn({ job: job.name, missedFrom: new Date(plan.missedFrom).toISOString(), next: plan.due === null ? null : new Date(plan.due).toISOString() }, 'missed its time (suspended, busy or the clock changed); it runs now, once');
           }
           if (plan.run !== null) {
             if (st.running) {

@@ -196,7 +196,7 @@ function dayOfWeekMatches(r: WeekdayRule, year: number, month: number, day: numb
 
 /** What the scheduler does when its timer fires. */
 export interface Wake {
-  /** The slot to run now, if any. */
+  /** The slot to run now (for a missed one: the first of them, run late), if any. */
   run: number | null;
   /** The earliest slot that passed without running (suspend, a blocked loop, a clock set forward). */
   missedFrom: number | null;
@@ -205,17 +205,19 @@ export interface Wake {
 }
 
 /**
- * node-cron's default missedExecutionTolerance: a slot still runs when the timer comes at most this
- * late (now taken to the whole second); later than that it is missed and not caught up.
+ * node-cron's default missedExecutionTolerance: a slot runs on time when the timer comes at most
+ * this late (now taken to the whole second); later than that it is missed, and caught up once.
  */
 export const MISSED_TOLERANCE_MS = 1000;
 
 /**
- * Decides a timer wake, as node-cron's planBeat does: when the due slot has come, the latest slot at
- * or before now runs if it is at most `toleranceMs` old, and any slots before it since `due` are
- * missed (a backup missed during a suspend waits for its next time, it is not caught up). When the
- * due slot has not come (a capped wait, or the clock was set back), the next slot is computed again
- * from now, so a clock change moves the wait rather than leaving it on a stale time.
+ * Decides a timer wake. When the due slot has come, the latest slot at or before now runs if it is
+ * at most `toleranceMs` old, and any slots before it since `due` are missed, as node-cron's
+ * planBeat decides. Unlike node-cron, when no slot is that recent, one run still happens now for
+ * all that were missed (as systemd's `Persistent=` or anacron): a nightly backup on a laptop that
+ * sleeps at night is late, not skipped every night. When the due slot has not come (a capped wait,
+ * or the clock was set back), the next slot is computed again from now, so a clock change moves
+ * the wait rather than leaving it on a stale time.
  */
 export function planWake(schedule: CronSchedule, due: number, now: number, toleranceMs = MISSED_TOLERANCE_MS): Wake {
   const nowS = Math.floor(now / 1000) * 1000;
@@ -224,5 +226,5 @@ export function planWake(schedule: CronSchedule, due: number, now: number, toler
   let run = nextRunAfter(schedule, nowS - toleranceMs - 1);
   for (let n = run === null ? null : nextRunAfter(schedule, run); n !== null && n <= nowS; n = nextRunAfter(schedule, n)) run = n;
   if (run !== null && (run > nowS || run < due)) run = null;
-  return { run, missedFrom: run === due ? null : due, due: nextRunAfter(schedule, nowS) };
+  return { run: run ?? due, missedFrom: run === due ? null : due, due: nextRunAfter(schedule, nowS) };
 }
