@@ -1,6 +1,6 @@
 // Import benchmark: a 1M-event aw-server-rust database into a fresh data dir, daemon stopped.
 // Run: npm run bench:import. Env: BENCH_IMPORT_EVENTS (default 1000000).
-// The import runs in a child process so that its peak RSS (main thread + writer thread) is its own.
+// The import runs in a child process so that its peak RSS is its own.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +15,7 @@ if (process.argv[2] === '--child') {
   const cpu0 = process.cpuUsage();
   const code = await main(process.argv.slice(3));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  // CPU time of the whole process (main and writer thread): a figure that does not depend on how
+  // CPU time of the whole process (all threads): a figure that does not depend on how
   // busy the rest of the machine is.
   const cpu = process.cpuUsage(cpu0);
   process.send({ code, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS });

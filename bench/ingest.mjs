@@ -19,7 +19,7 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,list,export').split(',
 
 /**
  * CPU time this process's threads have used so far, in µs: the main thread and all others (for
- * Sundial mostly the storage writer thread). Linux: per-thread from /proc; elsewhere the total only.
+ * Sundial mostly libuv's pool, which syncs the WAL). Linux: per-thread from /proc; elsewhere the total only.
  */
 function threadCpu() {
   try {

@@ -1,5 +1,5 @@
 // Daemon memory under the web UI's queries: seeded data (bench/data.mjs) of 100k and then 1M events in a
-// real data dir, the real daemon (nats-server, writer thread, HTTP, query workers; watchers and jobs off so
+// real data dir, the real daemon (nats-server, storage writer, HTTP, query workers; watchers and jobs off so
 // that only the query side moves), and the web UI's activity query (src/query/webui.ts) over real HTTP for
 // 1, 7, 30 and 365 days. Prints the daemon's RSS after each step and after a forced GC (main thread and
 // every worker thread, through the inspector), with the goal next to it.
