@@ -1,4 +1,4 @@
-import { loadConfig, type Config, type LoadedConfig } from '../config/config.js';
+import type { Config, LoadedConfig } from '../config/config.js';
 import { daemonPaths, type DaemonPaths } from '../config/paths.js';
 import { bool, intFlag, str, type FlagValues } from './args.js';
 
@@ -14,11 +14,16 @@ export interface Where {
   port?: number;
 }
 
-/** The data dir and config of the daemon the flags name; a bad config file fails here, in one line. */
-export function where(flags: FlagValues): Where {
+/**
+ * The data dir and config of the daemon the flags name; a bad config file fails here, in one line.
+ * The validator (config/config.js and zod) is imported here, not at the top: a module once loaded
+ * stays, and every command, the daemon too, loads this file.
+ */
+export async function where(flags: FlagValues): Promise<Where> {
   const testing = bool(flags, 'testing');
   const configFile = str(flags, 'config');
   const paths = daemonPaths({ dataDir: str(flags, 'data-dir'), configFile, testing });
+  const { loadConfig } = await import('../config/config.js');
   const loaded = loadConfig({ file: paths.configFile, explicit: configFile !== undefined, testing });
   const overrides = new Map<string, string>();
   const port = intFlag(flags, 'port', 0, 65535);
