@@ -4,6 +4,7 @@ import { claimDataDir } from '../datadir/claim.js';
 import type { JobStatus } from '../jobs/child.js';
 import { createLogger } from '../log.js';
 import { StartupError } from '../model/errors.js';
+import { holdYoungGeneration } from '../young-generation.js';
 import { bool } from './args.js';
 import { flags, type Command } from './command.js';
 import { where } from './context.js';
@@ -34,7 +35,9 @@ const start: Command = {
   details: `Exit codes: 0 after SIGTERM/SIGINT, 1 when it cannot start (one line says why), ${EXIT_CHILD_FAILED} when a\npart it cannot run without failed for good (the service manager then starts it again).`,
   flags: flags([...DAEMON_FLAGS, 'verbose']),
   async run(f) {
-    const w = await where(f);
+    const w = await where(f, { apart: true });
+    // The config worker's heap set V8's young-generation growth back to the default (young-generation.ts).
+    holdYoungGeneration();
     const { paths, config } = w;
     // Claimed before the log file (in the data dir) is opened: a second daemon must not write there.
     const claim = claimDataDir(paths);
