@@ -4,12 +4,11 @@ import { claimDataDir } from '../datadir/claim.js';
 import type { JobStatus } from '../jobs/child.js';
 import { createLogger } from '../log.js';
 import { StartupError } from '../model/errors.js';
-import { holdYoungGeneration } from '../young-generation.js';
 import { bool } from './args.js';
 import { flags, type Command } from './command.js';
 import { where } from './context.js';
 import { callOk } from './daemon-client.js';
-import { DAEMON_FLAGS } from './flags.js';
+import { DAEMON_FLAGS, START_FLAGS } from './flags.js';
 
 /** Whether `host:port` can be listened on: null when it can, else the error code (EADDRINUSE, ...). */
 export function tryListen(host: string, port: number): Promise<string | null> {
@@ -33,11 +32,9 @@ const start: Command = {
   summary: 'run the daemon in the foreground (what the service runs)',
   positionals: [0, 0],
   details: `Exit codes: 0 after SIGTERM/SIGINT, 1 when it cannot start (one line says why), ${EXIT_CHILD_FAILED} when a\npart it cannot run without failed for good (the service manager then starts it again).`,
-  flags: flags([...DAEMON_FLAGS, 'verbose']),
+  flags: flags(START_FLAGS),
   async run(f) {
     const w = await where(f, { apart: true });
-    // The config worker's heap set V8's young-generation growth back to the default (young-generation.ts).
-    holdYoungGeneration();
     const { paths, config } = w;
     // Claimed before the log file (in the data dir) is opened: a second daemon must not write there.
     const claim = claimDataDir(paths);

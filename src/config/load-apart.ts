@@ -12,9 +12,35 @@ type Answer = { loaded: LoadedConfig } | { error: WireError; stack?: string };
  * loadConfig would (a StartupError with the same message).
  */
 export function loadConfigApart(opts: LoadOptions): Promise<LoadedConfig> {
+  if (early?.key === keyOf(opts)) {
+    const { answer } = early;
+    early = null;
+    return answer;
+  }
+  return inWorker(opts);
+}
+
+const keyOf = (opts: LoadOptions): string => JSON.stringify([opts.file, opts.explicit, opts.testing]);
+let early: { key: string; answer: Promise<LoadedConfig> } | null = null;
+
+/**
+ * Starts loadConfigApart now, for the next call with the same options to take: the daemon starts it
+ * before its own modules load (cli.ts), so that the worker's start-up and zod's loading run beside them.
+ * `online`: called once the worker runs (its heap exists).
+ */
+export function startLoadingConfigApart(opts: LoadOptions, online?: () => void): void {
+  const answer = inWorker(opts, online);
+  // Reported when taken; until then a failure must not count as an unhandled rejection.
+  answer.catch(() => {});
+  early = { key: keyOf(opts), answer };
+}
+
+/** `online`: called once the worker runs (its heap exists). */
+function inWorker(opts: LoadOptions, online?: () => void): Promise<LoadedConfig> {
   return new Promise((resolve, reject) => {
     let answer: Answer | undefined;
     const worker = new Worker(workerEntry('config/load-worker.js'), { workerData: opts });
+    if (online) worker.once('online', online);
     worker.once('message', (m: Answer) => (answer = m));
     worker.once('error', reject);
     worker.once('exit', (code) => {

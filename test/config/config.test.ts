@@ -142,6 +142,23 @@ describe('config loaded in a worker thread (the daemon)', () => {
   });
 });
 
+describe('config loaded in a worker started early (sundial start, before its modules load)', () => {
+  it('is taken by the next load with the same options, a failure included', async () => {
+    const { loadConfigApart, startLoadingConfigApart } = await import('../../src/config/load-apart.js');
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[server]\nport = 5702\n');
+    let online = 0;
+    startLoadingConfigApart({ file, explicit: true, testing: false }, () => online++);
+    const loaded = await loadConfigApart({ file, explicit: true, testing: false });
+    expect(loaded.config.server.port).toBe(5702);
+    expect(online).toBe(1);
+    const missing = { file: path.join(d, 'missing.toml'), explicit: true, testing: false };
+    startLoadingConfigApart(missing);
+    await expect(loadConfigApart(missing)).rejects.toThrow(StartupError);
+  });
+});
+
 describe('sundial config (describeEffective)', () => {
   it('prints valid TOML equal to the effective config, each value with its source', async () => {
     const { describeEffective } = await import('../../src/config/describe.js');
