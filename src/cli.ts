@@ -4,7 +4,7 @@ import { exitCode } from './model/errors.js';
 
 // Only the daemon (`start`) holds its young generation small through start-up. Its config is
 // validated in a worker (config/load-apart.ts), started here to run beside the loading of the rest.
-if (process.argv[2] === 'start') startLoadingDaemonConfig(process.argv.slice(3));
+if (process.argv[2] === 'start') await startLoadingDaemonConfig(process.argv.slice(3));
 else releaseYoungGeneration();
 const { main } = await import('./cli/main.js');
 

@@ -49,14 +49,16 @@ export async function where(flags: FlagValues, opts: { apart?: boolean } = {}): 
  * before the CLI's modules load, so that the two overlap. Arguments that do not parse are left to
  * main() to report.
  */
-export function startLoadingDaemonConfig(args: string[]): void {
+export async function startLoadingDaemonConfig(args: string[]): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs(args, commandFlags(START_FLAGS), 'start');
   } catch {
     return;
   }
+  if (parsed.help || parsed.version) return;
+  await startLoadingConfigApart(files(parsed.flags).load);
   // Creating the worker's heap set V8's young-generation growth back to the default, for this thread
-  // too, while it loads its modules: hold it again (young-generation.ts).
-  if (!parsed.help && !parsed.version) startLoadingConfigApart(files(parsed.flags).load, holdYoungGeneration);
+  // too: hold it again before this thread loads its modules (young-generation.ts).
+  holdYoungGeneration();
 }

@@ -17,7 +17,7 @@ export function loadConfigApart(opts: LoadOptions): Promise<LoadedConfig> {
     early = null;
     return answer;
   }
-  return inWorker(opts);
+  return inWorker(opts).answer;
 }
 
 const keyOf = (opts: LoadOptions): string => JSON.stringify([opts.file, opts.explicit, opts.testing]);
@@ -26,32 +26,36 @@ let early: { key: string; answer: Promise<LoadedConfig> } | null = null;
 /**
  * Starts loadConfigApart now, for the next call with the same options to take: the daemon starts it
  * before its own modules load (cli.ts), so that the worker's start-up and zod's loading run beside them.
- * `online`: called once the worker runs (its heap exists).
+ * Resolves once the worker runs (its heap exists), or has ended.
  */
-export function startLoadingConfigApart(opts: LoadOptions, online?: () => void): void {
-  const answer = inWorker(opts, online);
+export function startLoadingConfigApart(opts: LoadOptions): Promise<void> {
+  const { answer, running } = inWorker(opts);
   // Reported when taken; until then a failure must not count as an unhandled rejection.
   answer.catch(() => {});
   early = { key: keyOf(opts), answer };
+  return running;
 }
 
-/** `online`: called once the worker runs (its heap exists). */
-function inWorker(opts: LoadOptions, online?: () => void): Promise<LoadedConfig> {
-  return new Promise((resolve, reject) => {
-    let answer: Answer | undefined;
-    const worker = new Worker(workerEntry('config/load-worker.js'), { workerData: opts });
-    if (online) worker.once('online', online);
-    worker.once('message', (m: Answer) => (answer = m));
+function inWorker(opts: LoadOptions): { answer: Promise<LoadedConfig>; running: Promise<void> } {
+  const worker = new Worker(workerEntry('config/load-worker.js'), { workerData: opts });
+  const running = new Promise<void>((resolve) => {
+    worker.once('online', resolve);
+    worker.once('exit', () => resolve());
+  });
+  const answer = new Promise<LoadedConfig>((resolve, reject) => {
+    let reply: Answer | undefined;
+    worker.once('message', (m: Answer) => (reply = m));
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (answer === undefined) reject(new Error(`config worker ended (exit code ${code}) without an answer`));
-      else if ('loaded' in answer) resolve(answer.loaded);
+      if (reply === undefined) reject(new Error(`config worker ended (exit code ${code}) without an answer`));
+      else if ('loaded' in reply) resolve(reply.loaded);
       else {
-        const err = fromWire(answer.error);
+        const err = fromWire(reply.error);
         // Our own bug in there: keep its stack for the report.
-        if (answer.error.kind === 'bug' && answer.stack) err.stack = answer.stack;
+        if (reply.error.kind === 'bug' && reply.stack) err.stack = reply.stack;
         reject(err);
       }
     });
   });
+  return { answer, running };
 }

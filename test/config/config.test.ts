@@ -148,13 +148,11 @@ describe('config loaded in a worker started early (sundial start, before its mod
     const d = dir();
     const file = path.join(d, 'config.toml');
     fs.writeFileSync(file, '[server]\nport = 5702\n');
-    let online = 0;
-    startLoadingConfigApart({ file, explicit: true, testing: false }, () => online++);
+    await startLoadingConfigApart({ file, explicit: true, testing: false });
     const loaded = await loadConfigApart({ file, explicit: true, testing: false });
     expect(loaded.config.server.port).toBe(5702);
-    expect(online).toBe(1);
     const missing = { file: path.join(d, 'missing.toml'), explicit: true, testing: false };
-    startLoadingConfigApart(missing);
+    await startLoadingConfigApart(missing);
     await expect(loadConfigApart(missing)).rejects.toThrow(StartupError);
   });
 });
