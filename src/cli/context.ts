@@ -30,7 +30,8 @@ function files(flags: FlagValues): { testing: boolean; paths: DaemonPaths; load:
  * The data dir and config of the daemon the flags name; a bad config file fails here, in one line.
  * The validator (config/config.js and zod) is imported here, not at the top: a module once loaded
  * stays, and every command, the daemon too, loads this file. `apart`: validate in a worker thread
- * so that the validator is never loaded here at all (the daemon; a thread costs start time).
+ * so that the validator is never loaded here at all (the daemon, whose worker cli.ts starts early;
+ * other commands would wait for a thread's start-up).
  */
 export async function where(flags: FlagValues, opts: { apart?: boolean } = {}): Promise<Where> {
   const { testing, paths, load } = files(flags);
