@@ -1,9 +1,12 @@
 import { releaseYoungGeneration } from './young-generation.js';
-import { main } from './cli/main.js';
+import { startLoadingDaemonConfig } from './cli/context.js';
 import { exitCode } from './model/errors.js';
 
-// Only the daemon (`start`) holds its young generation small through start-up.
-if (process.argv[2] !== 'start') releaseYoungGeneration();
+// Only the daemon (`start`) holds its young generation small through start-up. Its config is
+// validated in a worker (config/load-apart.ts), started here to run beside the loading of the rest.
+if (process.argv[2] === 'start') await startLoadingDaemonConfig(process.argv.slice(3));
+else releaseYoungGeneration();
+const { main } = await import('./cli/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -17,7 +17,7 @@ export const backupCommands: Command[] = [
     flags: flags(DATA_FLAGS),
     details: 'Backups go to <data dir>/backups; the nightly job keeps the newest jobs.backup.keep of them.',
     async run(f, [action]) {
-      const w = where(f);
+      const w = await where(f);
       if (action === 'list') {
         for (const b of listBackups(w.paths.backupDir)) console.log(b);
         return 0;
@@ -42,7 +42,7 @@ export const backupCommands: Command[] = [
     positionals: [1, 1],
     flags: flags(DATA_FLAGS),
     async run(f, [file]) {
-      const w = where(f);
+      const w = await where(f);
       const from = path.resolve(file!);
       // Refuse a missing or foreign file before taking the lock, which would create the data dir.
       const problem = checkSundialDatabase(from, false);

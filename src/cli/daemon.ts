@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { describeEffective } from '../config/describe.js';
 import { buildDaemon, EXIT_CHILD_FAILED } from '../daemon.js';
 import { claimDataDir } from '../datadir/claim.js';
 import type { JobStatus } from '../jobs/child.js';
@@ -9,7 +8,7 @@ import { bool } from './args.js';
 import { flags, type Command } from './command.js';
 import { where } from './context.js';
 import { callOk } from './daemon-client.js';
-import { DAEMON_FLAGS } from './flags.js';
+import { DAEMON_FLAGS, START_FLAGS } from './flags.js';
 
 /** Whether `host:port` can be listened on: null when it can, else the error code (EADDRINUSE, ...). */
 export function tryListen(host: string, port: number): Promise<string | null> {
@@ -33,9 +32,9 @@ const start: Command = {
   summary: 'run the daemon in the foreground (what the service runs)',
   positionals: [0, 0],
   details: `Exit codes: 0 after SIGTERM/SIGINT, 1 when it cannot start (one line says why), ${EXIT_CHILD_FAILED} when a\npart it cannot run without failed for good (the service manager then starts it again).`,
-  flags: flags([...DAEMON_FLAGS, 'verbose']),
+  flags: flags(START_FLAGS),
   async run(f) {
-    const w = where(f);
+    const w = await where(f, { apart: true });
     const { paths, config } = w;
     // Claimed before the log file (in the data dir) is opened: a second daemon must not write there.
     const claim = claimDataDir(paths);
@@ -81,7 +80,9 @@ const config: Command = {
   positionals: [0, 0],
   flags: flags(DAEMON_FLAGS),
   async run(f) {
-    const w = where(f);
+    const w = await where(f);
+    // Imported here: it needs zod's whole schema machinery, which the daemon must not keep (context.ts).
+    const { describeEffective } = await import('../config/describe.js');
     console.log(describeEffective(w.loaded, w.overrides));
     return 0;
   },
@@ -129,7 +130,7 @@ const status: Command = {
   positionals: [0, 0],
   flags: flags([...DAEMON_FLAGS, 'json']),
   async run(f) {
-    const body = (await callOk(where(f), 'GET', '/api/control/status', 'status')) as Record<string, unknown>;
+    const body = (await callOk(await where(f), 'GET', '/api/control/status', 'status')) as Record<string, unknown>;
     if (bool(f, 'json')) console.log(JSON.stringify(body, null, 2));
     else printStatus(body);
     return 0;
@@ -144,7 +145,7 @@ function childCommand(name: string, action: 'restart' | 'stop' | 'start', summar
     positionals: [1, 1],
     flags: flags(DAEMON_FLAGS),
     async run(f, [child]) {
-      await callOk(where(f), 'POST', `/api/control/children/${encodeURIComponent(child!)}/${action}`, `${action} ${child}`);
+      await callOk(await where(f), 'POST', `/api/control/children/${encodeURIComponent(child!)}/${action}`, `${action} ${child}`);
       console.log(`${child}: ${action} done`);
       return 0;
     },

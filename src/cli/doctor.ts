@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultConfig } from '../config/config.js';
 import { daemonPaths } from '../config/paths.js';
 import { findNatsServer } from '../bus/nats-server.js';
 import { listBackups } from '../jobs/backup.js';
@@ -177,12 +176,13 @@ export const doctor: Command = {
     let w: Where;
     let configProblem: string | null = null;
     try {
-      w = where(f);
+      w = await where(f);
     } catch (err) {
       if (!(err instanceof StartupError)) throw err;
       configProblem = err.message.replace(/^config /, '');
       const testing = bool(f, 'testing');
       const paths = daemonPaths({ dataDir: str(f, 'data-dir'), configFile: str(f, 'config'), testing });
+      const { defaultConfig } = await import('../config/config.js'); // not at the top: see context.ts
       const config = defaultConfig(testing);
       w = { paths, config, loaded: { config, file: null, fromFile: new Set() }, overrides: new Map(), testing };
     }

@@ -14,3 +14,4 @@ export const FLAGS = {
 /** Where a daemon lives: every command that talks to one or reads its files takes these. */
 export const DATA_FLAGS = ['testing', 'data-dir', 'config'] as const;
 export const DAEMON_FLAGS = [...DATA_FLAGS, 'port'] as const;
+export const START_FLAGS = [...DAEMON_FLAGS, 'verbose'] as const;

@@ -62,7 +62,7 @@ const importCommand: Command = {
     'Running it again adds nothing: events already stored are recognised and skipped.',
   async run(f, [what]) {
     if (what !== 'activitywatch') throw new UsageError(`import: unknown source '${what}' (activitywatch)`);
-    const w = where(f);
+    const w = await where(f);
     const file = findSource(str(f, 'db'));
     let source: Source;
     try {
@@ -130,7 +130,7 @@ const exportCommand: Command = {
     out: { type: 'string', arg: 'FILE', default: 'stdout', help: 'write to FILE (0600) instead of stdout' },
   }),
   async run(f) {
-    const w = where(f);
+    const w = await where(f);
     let since: number | null = null;
     const s = str(f, 'since');
     if (s !== undefined) {

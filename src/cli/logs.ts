@@ -48,7 +48,7 @@ export const logs: Command = {
     lines: { type: 'string', short: 'n', arg: 'N', default: '50', help: 'how many of the last lines to show' },
   }),
   async run(f) {
-    const { paths } = where(f);
+    const { paths } = await where(f);
     const n = intFlag(f, 'lines', 0, 1_000_000) ?? 50;
     const file = paths.logFile;
     if (!fs.existsSync(file)) throw new Failed(`no log at ${file} yet: has the daemon run with this data dir?`);

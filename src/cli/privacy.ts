@@ -21,7 +21,7 @@ export const privacyCommands: Command[] = [
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      const st = (await callOk(where(f), 'POST', '/api/control/pause', 'pause', { minutes })) as { until: number | null };
+      const st = (await callOk(await where(f), 'POST', '/api/control/pause', 'pause', { minutes })) as { until: number | null };
       console.log(st.until ? `paused until ${new Date(st.until).toLocaleString()}` : 'paused until `sundial resume`');
       return 0;
     },
@@ -32,7 +32,7 @@ export const privacyCommands: Command[] = [
     positionals: [0, 0],
     flags: flags(DAEMON_FLAGS),
     async run(f) {
-      await callOk(where(f), 'POST', '/api/control/resume', 'resume', {});
+      await callOk(await where(f), 'POST', '/api/control/resume', 'resume', {});
       console.log('recording resumed');
       return 0;
     },
@@ -58,7 +58,7 @@ export const privacyCommands: Command[] = [
       const match = str(f, 'match');
       if (!match) throw new UsageError('forget needs --match TEXT (sundial forget --help)');
       if (bool(f, 'substring') && bool(f, 'regex')) throw new UsageError('forget: choose one of --substring and --regex');
-      const w = where(f);
+      const w = await where(f);
       const request = {
         match,
         mode: bool(f, 'regex') ? 'regex' : bool(f, 'substring') ? 'substring' : 'exact',

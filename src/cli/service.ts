@@ -141,7 +141,7 @@ export const service: Command = {
   ].join('\n'),
   async run(f, [action]) {
     if (!supported(process.platform)) throw new Failed(`no service support on ${process.platform} yet: run \`sundial start\` from your session's autostart`);
-    const w = where(f);
+    const w = await where(f);
     const e = serviceEnv(w, f);
     const dry = bool(f, 'dry-run');
     switch (action) {

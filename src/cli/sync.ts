@@ -66,7 +66,7 @@ export const syncCommand: Command = {
     'passphrase-file': { type: 'string', arg: 'F', help: 'read the passphrase from F (- for stdin) instead of asking' },
   }),
   async run(f, [action]) {
-    const w = where(f);
+    const w = await where(f);
     if (action === 'setup') {
       const { created } = await setupSync(w.config.sync, w.paths.syncKey, await passphrase(str(f, 'passphrase-file')));
       console.log(`${created ? 'new sync group created' : 'passphrase matches the sync group'}; key saved in ${w.paths.syncKey}`);

@@ -61,11 +61,18 @@ function leafPaths(value: unknown, prefix: string, out: Set<string>): Set<string
   return out;
 }
 
+/** Which config to load: `file`, which must exist when `explicit` (given with `--config`). */
+export interface LoadOptions {
+  file: string;
+  explicit: boolean;
+  testing: boolean;
+}
+
 /**
  * Loads the config. A path given with `--config` must exist; otherwise `config.toml` is read, or an
  * older `config.json` beside it, or nothing (the defaults).
  */
-export function loadConfig(opts: { file: string; explicit: boolean; testing: boolean }): LoadedConfig {
+export function loadConfig(opts: LoadOptions): LoadedConfig {
   const candidates = opts.explicit ? [opts.file] : [opts.file, opts.file.replace(/\.toml$/, '.json')];
   const file = candidates.find((f) => fs.existsSync(f)) ?? null;
   if (file === null) {

@@ -96,6 +96,67 @@ describe('config file', () => {
   });
 });
 
+describe('config loaded in a worker thread (the daemon)', () => {
+  // The worker runs dist/: `npm run build` first (worker-entry.ts).
+  const rejection = async (p: Promise<unknown>): Promise<Error> => {
+    try {
+      await p;
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('accepted');
+  };
+  const thrown = (f: () => unknown): Error => {
+    try {
+      f();
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('accepted');
+  };
+
+  it('answers what loadConfig answers, the set of keys from the file included', async () => {
+    const { loadConfigApart } = await import('../../src/config/load-apart.js');
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[server]\nport = 5701\n[watchers.window]\nexclude_titles = ["bank"]\n');
+    const opts = { file, explicit: true, testing: false };
+    const apart = await loadConfigApart(opts);
+    expect(apart).toEqual(loadConfig(opts));
+    expect(apart.fromFile).toEqual(new Set(['server.port', 'watchers.window.exclude_titles']));
+    expect(await loadConfigApart({ file: path.join(d, 'none.toml'), explicit: false, testing: true })).toEqual({ config: defaultConfig(true), file: null, fromFile: new Set() });
+  });
+
+  it('fails as loadConfig does: a StartupError with the same one-line message', async () => {
+    const { loadConfigApart } = await import('../../src/config/load-apart.js');
+    const d = dir();
+    const bad = path.join(d, 'bad.toml');
+    fs.writeFileSync(bad, '[server]\nprot = 1\n');
+    const broken = path.join(d, 'broken.toml');
+    fs.writeFileSync(broken, '[server]\nport = = 1\n');
+    for (const opts of [bad, broken, path.join(d, 'missing.toml')].map((file) => ({ file, explicit: true, testing: false }))) {
+      const err = await rejection(loadConfigApart(opts));
+      expect(err).toBeInstanceOf(StartupError);
+      expect(err.message).toBe(thrown(() => loadConfig(opts)).message);
+    }
+  });
+});
+
+describe('config loaded in a worker started early (sundial start, before its modules load)', () => {
+  it('is taken by the next load with the same options, a failure included', async () => {
+    const { loadConfigApart, startLoadingConfigApart } = await import('../../src/config/load-apart.js');
+    const d = dir();
+    const file = path.join(d, 'config.toml');
+    fs.writeFileSync(file, '[server]\nport = 5702\n');
+    await startLoadingConfigApart({ file, explicit: true, testing: false });
+    const loaded = await loadConfigApart({ file, explicit: true, testing: false });
+    expect(loaded.config.server.port).toBe(5702);
+    const missing = { file: path.join(d, 'missing.toml'), explicit: true, testing: false };
+    await startLoadingConfigApart(missing);
+    await expect(loadConfigApart(missing)).rejects.toThrow(StartupError);
+  });
+});
+
 describe('sundial config (describeEffective)', () => {
   it('prints valid TOML equal to the effective config, each value with its source', async () => {
     const { describeEffective } = await import('../../src/config/describe.js');
