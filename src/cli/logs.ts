@@ -1,13 +1,16 @@
 import fs from 'node:fs';
-import { prettyFactory } from 'pino-pretty';
 import { bool, intFlag } from './args.js';
 import { Failed } from '../model/errors.js';
 import { flags, type Command } from './command.js';
 import { where } from './context.js';
 import { DATA_FLAGS } from './flags.js';
 
-/** Turns JSON log lines into readable ones; a line that is not JSON is shown as it is. */
-export function logFormatter(colorize: boolean): (line: string) => string {
+/**
+ * Turns JSON log lines into readable ones; a line that is not JSON is shown as it is. pino-pretty
+ * is imported here, not at the top: every CLI run loads this file, the daemon too.
+ */
+export async function logFormatter(colorize: boolean): Promise<(line: string) => string> {
+  const { prettyFactory } = await import('pino-pretty');
   const pretty = prettyFactory({ colorize, ignore: 'pid,hostname', translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', singleLine: true });
   return (line) => {
     try {
@@ -52,7 +55,7 @@ export const logs: Command = {
     const n = intFlag(f, 'lines', 0, 1_000_000) ?? 50;
     const file = paths.logFile;
     if (!fs.existsSync(file)) throw new Failed(`no log at ${file} yet: has the daemon run with this data dir?`);
-    const fmt = logFormatter(process.stdout.isTTY === true);
+    const fmt = await logFormatter(process.stdout.isTTY === true);
     const { lines, size } = lastLines(file, n);
     for (const l of lines) console.log(fmt(l));
     if (!bool(f, 'follow')) return 0;
