@@ -49,6 +49,15 @@ async function compareIn(tz: string, expressions: string[], probes: Probe[] = []
 
 const probe = (expression: string, from: string): Probe => ({ expression, from });
 
+/** Same answers as node-cron on every start compared, across `transitions` DST changes, without Intl; the probes' [mine, node-cron] pairs. */
+function agreesWithNodeCron(r: Comparison, transitions: number, atLeast: number): [string | null, string][] {
+  expect(r.transitions).toHaveLength(transitions);
+  expect(r.compared).toBeGreaterThan(atLeast);
+  expect(r.mismatches).toEqual([]);
+  expect(r.intl).toBe(0);
+  return r.probes.map((p) => [p.mine, p.nodeCron]);
+}
+
 describe('next run without Intl, against node-cron', () => {
   const runs: Record<string, Promise<Comparison>> = {};
   beforeAll(() => {
@@ -70,12 +79,7 @@ describe('next run without Intl, against node-cron', () => {
   });
 
   it('Europe/Berlin: equal on every start and through every transition; a repeated wall time runs in the second pass, a missing one not at all', async () => {
-    const r = await runs.berlin!;
-    expect(r.transitions).toHaveLength(4);
-    expect(r.compared).toBeGreaterThan(50_000);
-    expect(r.mismatches).toEqual([]);
-    expect(r.intl).toBe(0);
-    expect(r.probes.map((p) => [p.mine, p.nodeCron])).toEqual([
+    expect(agreesWithNodeCron(await runs.berlin!, 4, 50_000)).toEqual([
       ['2026-03-30T00:30:00.000Z', '2026-03-30T00:30:00.000Z'], // 02:30 does not exist on the 29th
       ['2026-10-25T01:30:00.000Z', '2026-10-25T01:30:00.000Z'], // 02:30 CET, not 02:30 CEST
       ['2026-10-25T02:00:00.000Z', '2026-10-25T02:00:00.000Z'], // from 02:50 CEST on to 03:00 CET: nothing in the second pass of 02:xx either, as node-cron
@@ -83,12 +87,7 @@ describe('next run without Intl, against node-cron', () => {
   });
 
   it('America/New_York: equal on every start and through every transition; a repeated wall time runs in the first pass', async () => {
-    const r = await runs.newYork!;
-    expect(r.transitions).toHaveLength(4);
-    expect(r.compared).toBeGreaterThan(50_000);
-    expect(r.mismatches).toEqual([]);
-    expect(r.intl).toBe(0);
-    expect(r.probes.map((p) => [p.mine, p.nodeCron])).toEqual([
+    expect(agreesWithNodeCron(await runs.newYork!, 4, 50_000)).toEqual([
       ['2026-03-09T06:30:00.000Z', '2026-03-09T06:30:00.000Z'], // 02:30 does not exist on the 8th
       ['2026-11-01T05:30:00.000Z', '2026-11-01T05:30:00.000Z'], // 01:30 EDT, not 01:30 EST
       ['2026-11-01T07:00:00.000Z', '2026-11-01T07:00:00.000Z'], // from 01:50 EDT on to 02:00 EST: no second pass of 01:xx
@@ -97,10 +96,7 @@ describe('next run without Intl, against node-cron', () => {
 
   it('UTC: equal; an expression that never matches gives null where node-cron throws', async () => {
     const r = await runs.utc!;
-    expect(r.transitions).toEqual([]);
-    expect(r.compared).toBeGreaterThan(10_000);
-    expect(r.mismatches).toEqual([]);
-    expect(r.intl).toBe(0);
+    agreesWithNodeCron(r, 0, 10_000);
     expect(r.probes[0]).toMatchObject({ mine: null, nodeCron: expect.stringMatching(/^throws: Could not find next matching date/) });
   });
 
