@@ -71,6 +71,9 @@ function writeConfig(dir: string, port: number, user: string, pass: string): str
       `listen: ${q(`127.0.0.1:${port}`)}`,
       `server_name: sundial`,
       `authorization { users: [ { user: ${q(user)}, password: ${q(pass)} } ] }`,
+      // No system account: nothing here asks the server about itself ($SYS), and without it the
+      // server starts fewer internal clients and touches less of its binary (≈ 1 MB less RSS).
+      'no_sys_acc: true',
       '',
     ].join('\n'),
   );
