@@ -1,19 +1,17 @@
 // Web UI benchmark: time from navigation to the Activity view's charts drawn (both ECharts canvases
 // finished), for 1 day and 30 days over ≈100k seeded events, in real headless Chromium against a real
-// daemon. cold = daemon just started (its query worker starts with the page's first request) and a fresh
+// daemon (its own process, as the service runs it). cold = daemon just started (its query worker starts with the page's first request) and a fresh
 // browser profile; warm (reload) = the same URL loaded again; warm (in app) = back to Activity from
 // another view, as a person switching views does; and a fresh profile against the warm daemon (what
 // the browser alone costs of "cold"). Also counts query requests per view.
 // Run through `npm run bench:ui` (builds first; imports from dist/).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium } from 'playwright-core';
-import { defaultConfig } from '../dist/config/config.js';
 import { daemonPaths } from '../dist/config/paths.js';
-import { buildDaemon } from '../dist/daemon.js';
-import { silentLogger } from '../dist/log.js';
 import { migrate } from '../dist/storage/schema.js';
 import { createBuckets, DAY_US, fill } from './data.mjs';
 
@@ -30,13 +28,31 @@ const dayStr = (us) => new Date(us / 1000).toISOString().slice(0, 10);
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${x.toFixed(0).padStart(5)} ms`;
 
+/**
+ * `sundial start` in a process of its own, as the service runs it (node on the entry file): in this
+ * process its HTTP handling would share the event loop with Playwright's protocol traffic.
+ */
 async function startDaemon() {
-  const config = defaultConfig(true);
-  config.server.port = 0;
-  config.watchers.enabled = false;
-  const d = await buildDaemon({ config, paths, testing: true, log: silentLogger() });
-  await d.start();
-  return d;
+  const configFile = path.join(dir, 'bench.toml');
+  fs.writeFileSync(configFile, '[watchers]\nenabled = false\n');
+  const bin = new URL('../bin/sundial.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, 'start', '--testing', '--data-dir', dir, '--config', configFile, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = /running at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`sundial start exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
 }
 
 const launch = () =>
