@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, parseConfig } from '../../src/config/config.js';
 import { StartupError } from '../../src/model/errors.js';
+import { BIN } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const cleanups: (() => void)[] = [];
@@ -154,6 +156,41 @@ describe('config loaded in a worker started early (sundial start, before its mod
     const missing = { file: path.join(d, 'missing.toml'), explicit: true, testing: false };
     await startLoadingConfigApart(missing);
     await expect(loadConfigApart(missing)).rejects.toThrow(StartupError);
+  });
+});
+
+describe('the config validator stays off the main thread of the daemon', () => {
+  /** Runs the CLI with a preload that records what its main thread resolves; resolves with zod's modules among them. */
+  const zodOnMainThread = (args: string[], untilStdout?: RegExp): Promise<{ resolved: number; zod: string[] }> => {
+    const log = path.join(dir(), 'modules.json');
+    const fixture = path.join(import.meta.dirname, 'fixtures', 'module-log.mjs');
+    const p = spawn(process.execPath, ['--import', fixture, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MODULE_LOG: log } });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => {
+      out += String(b);
+      if (untilStdout?.test(out)) p.kill('SIGTERM');
+    });
+    return new Promise((resolve, reject) => {
+      p.on('exit', () => {
+        try {
+          resolve(JSON.parse(fs.readFileSync(log, 'utf8')) as { resolved: number; zod: string[] });
+        } catch (err) {
+          reject(new Error(`no module log (${String(err)}); stdout: ${out}`));
+        }
+      });
+    });
+  };
+
+  it('sundial start validates its config in a worker: zod never loads on its main thread (≈ 3 MB kept)', async () => {
+    const data = dir();
+    const seen = await zodOnMainThread(['start', '--testing', '--data-dir', data, '--port', '0'], /Sundial is running at/);
+    expect(seen.resolved).toBeGreaterThan(100);
+    expect(seen.zod).toEqual([]);
+  });
+
+  it('while sundial config, which needs it, does load zod there (the check sees it)', async () => {
+    const seen = await zodOnMainThread(['config', '--testing', '--data-dir', dir()]);
+    expect(seen.zod.length).toBeGreaterThan(0);
   });
 });
 
