@@ -56,7 +56,7 @@ export interface QueryServiceOptions {
  * filtered lists, new events), and a young generation too small for it promotes much of it and
  * collects it again in the old one (docs/performance.md).
  */
-const YOUNG_GENERATION_MB = Number(process.env.SUNDIAL_YG ?? 12);
+const YOUNG_GENERATION_MB = 12;
 
 export function createQueryService(opts: QueryServiceOptions): QueryService {
   const timeoutMs = opts.timeoutMs ?? 30_000;
