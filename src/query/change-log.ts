@@ -23,7 +23,7 @@ export interface ChangeListener {
 /** What is known about one bucket row, exact as of bucket_changes sequence `seq`. */
 interface BucketState {
   seq: number;
-  /** The longest event duration (an upper bound; exact unless events were deleted) and that event's start. */
+  /** An upper bound on event durations (the stored bound, or the longest event's) and that event's start. */
   maxDur: number;
   maxStart: number;
 }
@@ -54,8 +54,14 @@ export class ChangeLog {
   private oldest = 1;
 
   constructor(db: Database.Database, private readonly listener: ChangeListener, private readonly stats: SourceStats) {
-    // A bare column next to max() comes from the row holding the maximum.
-    this.maxDurStmt = db.prepare('SELECT max(endtime - starttime), starttime FROM events WHERE bucketrow = ?').raw(true);
+    // The bucket's stored duration bound (schema.ts) where there is one, as if from an event older
+    // than any change; a scan of the whole bucket otherwise, where a bare column next to max()
+    // comes from the row holding the maximum. Both aggregates: one row even for a gone bucket.
+    try {
+      this.maxDurStmt = db.prepare('SELECT max(dur_bound), NULL FROM buckets WHERE id = ?').raw(true);
+    } catch {
+      this.maxDurStmt = db.prepare('SELECT max(endtime - starttime), starttime FROM events WHERE bucketrow = ?').raw(true);
+    }
     this.maxDurFromStmt = db
       .prepare('SELECT max(endtime - starttime), starttime FROM events WHERE bucketrow = ? AND starttime >= ?')
       .raw(true);

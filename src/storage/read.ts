@@ -24,6 +24,17 @@ const toBucket = (r: RawBucket): BucketRow => ({
   data: JSON.parse(r.data) as Record<string, unknown>,
 });
 
+/**
+ * Columns s and e: the earliest start and the latest end of the events of bucket `b` (its alias).
+ * The latest end is looked for only among events starting within the bucket's duration bound
+ * (schema.ts) of its newest start: anything starting earlier ends before the newest event starts.
+ * Each is a short index range, where max(endtime) over the bucket reads its whole index (≈ 80 ms
+ * at 1M events, more when cold).
+ */
+const SPAN = `(SELECT min(starttime) FROM events WHERE bucketrow = b.id) AS s,
+  (SELECT max(endtime) FROM events WHERE bucketrow = b.id
+     AND starttime >= (SELECT max(starttime) FROM events WHERE bucketrow = b.id) - b.dur_bound) AS e`;
+
 const toEvent = (r: RawEvent): Event => ({
   id: r.id, timestamp: r.starttime, duration: r.endtime - r.starttime, data: JSON.parse(r.data) as Record<string, unknown>,
 });
@@ -49,20 +60,14 @@ export class Reader {
 
   /** Every bucket with its time span (computed, so it shrinks after deletes). */
   buckets(): BucketInfo[] {
-    const rows = this.stmt(
-      `SELECT b.*, (SELECT min(starttime) FROM events WHERE bucketrow = b.id) AS s,
-                   (SELECT max(endtime) FROM events WHERE bucketrow = b.id) AS e
-       FROM buckets b ORDER BY b.name`,
-    ).all() as (RawBucket & { s: number | null; e: number | null })[];
+    const rows = this.stmt(`SELECT b.*, ${SPAN} FROM buckets b ORDER BY b.name`).all() as (RawBucket & { s: number | null; e: number | null })[];
     return rows.map((r) => ({ ...toBucket(r), start: r.s, end: r.e }));
   }
 
   bucketInfo(id: string): BucketInfo | undefined {
     const b = this.bucket(id);
     if (!b) return undefined;
-    const span = this.stmt('SELECT min(starttime) AS s, max(endtime) AS e FROM events WHERE bucketrow = ?').get(b.row) as {
-      s: number | null; e: number | null;
-    };
+    const span = this.stmt(`SELECT ${SPAN} FROM buckets b WHERE b.id = ?`).get(b.row) as { s: number | null; e: number | null };
     return { ...b, start: span.s, end: span.e };
   }
 
