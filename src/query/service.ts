@@ -37,6 +37,12 @@ export interface QueryServiceOptions {
    */
   warmUp?: () => unknown;
   /**
+   * After a question is answered, warm-up steps wait this long (default 1 s) before going on: the
+   * page that asked is drawing its answer now, and on a machine with few cores a step would slow
+   * that down.
+   */
+  warmUpPauseMs?: number;
+  /**
    * Start the workers on first use (`prepare` or `run`) rather than at once: a daemon nobody asks
    * holds no worker threads (each costs ≈ 9 MB before it caches anything).
    */
@@ -86,8 +92,19 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
   let stepping = false;
   let warmUpSteps = 0;
   let asking = 0;
+  const pauseMs = opts.warmUpPauseMs ?? 1_000;
+  let answeredAt = -Infinity;
+  let resume: NodeJS.Timeout | null = null;
   const nextStep = (): void => {
     if (stepping || asking > 0 || closed || !pool || steps.length === 0) return;
+    const wait = answeredAt + pauseMs - performance.now();
+    if (wait > 0) {
+      resume ??= setTimeout(() => {
+        resume = null;
+        nextStep();
+      }, wait).unref();
+      return;
+    }
     stepping = true;
     const body = steps.shift();
     const p = pool;
@@ -132,6 +149,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       throw err;
     } finally {
       asking--;
+      answeredAt = performance.now();
       nextStep();
     }
     for (const line of reply.printed) opts.log?.info({ query_print: line }, 'query print()');
@@ -153,6 +171,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
     async close() {
       if (closed) return;
       closed = true;
+      if (resume) clearTimeout(resume);
       results.close();
       await pool?.destroy();
     },

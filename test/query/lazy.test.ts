@@ -15,14 +15,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function service(lazy: boolean, warmUp?: () => unknown): QueryService {
+function service(lazy: boolean, warmUp?: () => unknown, warmUpPauseMs?: number): QueryService {
   const tmp = tempDir();
   const file = path.join(tmp.dir, 'q.db');
   const db = openWritable(file);
   db.prepare("INSERT INTO buckets (name, type, client, hostname, created) VALUES ('b', 't', 'c', 'h', 0)").run();
   db.prepare('INSERT INTO events (bucketrow, starttime, endtime, data) VALUES (1, 0, 5000000, ?)').run(JSON.stringify({ k: 'v' }));
   db.close();
-  const svc = createQueryService({ dbFile: file, threads: 1, lazy, warmUp });
+  const svc = createQueryService({ dbFile: file, threads: 1, lazy, warmUp, warmUpPauseMs });
   cleanups.push(tmp.cleanup, () => svc.close());
   return svc;
 }
@@ -44,13 +44,16 @@ describe('a lazy query service', () => {
     expect(await svc.run(ask)).toEqual([[{ id: 1, timestamp: '1970-01-01T00:00:00Z', duration: 5, data: { k: 'v' } }]]);
   });
 
-  it('lets a question go before the warm-up steps still waiting, then finishes them', async () => {
+  it('lets a question go before the warm-up steps still waiting, then pauses, then finishes them', async () => {
     const steps = [1, 2, 3, 4].map((n) => ({ ...ask, query: [`RETURN = ${n};`] }));
-    const svc = service(true, () => steps);
+    const svc = service(true, () => steps, 800);
     svc.prepare();
     // Asked while the first step runs: only that one step is finished when the answer comes.
     expect(await svc.run({ ...ask, query: ['RETURN = "question";'] })).toEqual(['question']);
     expect(svc.stats()).toMatchObject({ ran: 1, warmUpSteps: 1 });
+    // The page that asked draws its answer now: no step starts for a while (a step takes a few ms).
+    await sleep(300);
+    expect(svc.stats().warmUpSteps).toBe(1);
     await waitFor('the remaining warm-up steps', () => svc.stats().warmUpSteps === 4);
   });
 
