@@ -57,14 +57,25 @@ export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): 
       cEnd += half;
       nextStart = e.timestamp - (gap - half);
     }
-    out[k++] = cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data);
+    out[k++] = floodEvent(c, cStart, cEnd);
     c = e;
     cStart = nextStart;
     cEnd = e.end;
   }
-  out[k++] = cStart === c.timestamp && cEnd === c.end ? c : new QEvent(c.id, cStart, cEnd - cStart, c.data);
+  out[k++] = floodEvent(c, cStart, cEnd);
   out.length = k;
   return out;
+}
+
+/**
+ * `c` spanning [start, end]: itself when unchanged. The duration is worked out every time, not
+ * only for a changed event: an arithmetic step the interpreter never ran has no type feedback, and
+ * optimized code reaching it deoptimizes (flood did, seven times over in a cold daemon's first
+ * queries, each time compiled again).
+ */
+function floodEvent(c: QEvent, start: Micros, end: Micros): QEvent {
+  const duration = end - start;
+  return start === c.timestamp && duration === c.duration ? c : new QEvent(c.id, start, duration, c.data);
 }
 
 export function filterPeriodIntersect(events: readonly QEvent[], filter: readonly QEvent[]): QEvent[] {
