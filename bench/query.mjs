@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../dist/storage/schema.js';
 import { openReadonly } from '../dist/storage/open.js';
+import { Reader } from '../dist/storage/read.js';
 import { createQueryService, runQuery, SqliteSource } from '../dist/query/service.js';
 import { openEngine } from '../dist/actors/storage-writer/engine.js';
 import { activityQuery } from '../dist/query/webui.js';
@@ -138,6 +139,26 @@ async function bench(label, days, file, svc, rdb, hb) {
   return r;
 }
 
+/**
+ * The bucket list (GET /api/0/buckets/: each bucket with its first start and last end) on a new
+ * read connection, as the HTTP server's first request after start finds it, then repeated.
+ */
+function bucketList(file, total) {
+  const reader = new Reader(openReadonly(file));
+  try {
+    const timed = () => {
+      const t0 = performance.now();
+      reader.buckets();
+      return performance.now() - t0;
+    };
+    const first = timed();
+    const again = Array.from({ length: 20 }, timed);
+    console.log(`\nbucket list with ${total} events: first on a new connection ${ms(first)}, then ${ms(median(again))} (median of 20)`);
+  } finally {
+    reader.db.close();
+  }
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-bench-query-'));
 const file = path.join(dir, 'bench.sqlite');
 try {
@@ -168,6 +189,7 @@ try {
     await bench('30 days', 30, file, svc, rdb, hb);
     y365 = await bench('365 days', 365, file, svc, rdb, hb);
   }
+  bucketList(file, total);
   w.close();
   hb.close();
 
