@@ -97,6 +97,23 @@ describe('bucket spans (metadata start/end)', () => {
     }
   });
 
+  it('find the latest end when the newest event has a negative duration (an old ActivityWatch import)', () => {
+    const file = path.join(tmp(), 'db.sqlite');
+    const db = new Database(file);
+    migrate(db);
+    db.prepare("INSERT INTO buckets (name, type, client, hostname, created) VALUES ('w', 't', 'c', 'h', 0)").run();
+    const insert = db.prepare('INSERT INTO events (bucketrow, starttime, endtime, data) VALUES (1, ?, ?, ?)');
+    // The bound becomes 20 min (twice the 10-min event); the newest event starts 2,000 s in and
+    // ends 500 s in, before the older one ends, which starts more than the bound before it.
+    insert.run(T0, T0 + 600 * S, '{}');
+    insert.run(T0 + 2_000 * S, T0 + 500 * S, '{}');
+    db.close();
+    const reader = new Reader(openReadonly(file));
+    cleanups.push(() => reader.db.close());
+    expect(readerSpans(reader)).toEqual(scannedSpans(file));
+    expect(readerSpans(reader)).toEqual({ w: { start: T0, end: T0 + 600 * S } });
+  });
+
   it('are right in a database from before the bound (the migration computes it)', () => {
     const file = path.join(tmp(), 'db.sqlite');
     const db = new Database(file);
