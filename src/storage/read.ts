@@ -66,10 +66,8 @@ export class Reader {
   }
 
   bucketInfo(id: string): BucketInfo | undefined {
-    const b = this.bucket(id);
-    if (!b) return undefined;
-    const span = this.stmt(`SELECT ${SPAN} FROM buckets b WHERE b.id = ?`).get(b.row) as { s: number | null; e: number | null };
-    return { ...b, start: span.s, end: span.e };
+    const r = this.stmt(`SELECT b.*, ${SPAN} FROM buckets b WHERE b.name = ?`).get(id) as (RawBucket & { s: number | null; e: number | null }) | undefined;
+    return r && { ...toBucket(r), start: r.s, end: r.e };
   }
 
   /**

@@ -85,11 +85,11 @@ describe('bucket spans (metadata start/end)', () => {
       } else if (r < 0.75) {
         op = { kind: 'importEvents', bucket, events: Array.from({ length: 3 }, () => ({ id: null, timestamp: at(), duration: dur(), data: { i: step } })) };
       } else {
-        const mine = reader.events(reader.bucket(bucket)!.row, {}).map((e) => e.id!);
+        const mine = reader.events(reader.bucket(bucket)!.row, {});
         if (mine.length === 0) continue;
         // Deleting the longest events is what could leave a stale bound or end behind.
-        const longest = reader.events(reader.bucket(bucket)!.row, {}).sort((x, y) => y.duration - x.duration)[0]!;
-        op = { kind: 'deleteEvent', bucket, id: rand() < 0.5 ? longest.id! : mine[Math.floor(rand() * mine.length)]! };
+        const longest = mine.reduce((x, y) => (y.duration > x.duration ? y : x));
+        op = { kind: 'deleteEvent', bucket, id: rand() < 0.5 ? longest.id! : mine[Math.floor(rand() * mine.length)]!.id! };
       }
       const out = engine.run([op])[0]!;
       expect(out.ok, JSON.stringify(out)).toBe(true);
