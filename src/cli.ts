@@ -3,8 +3,8 @@ import { startLoadingDaemonConfig } from './cli/context.js';
 import { exitCode } from './model/errors.js';
 
 // Only the daemon (`start`) holds its young generation small through start-up. Its config is
-// validated in a worker (config/load-apart.ts), started here to run beside the loading of the rest.
-if (process.argv[2] === 'start') await startLoadingDaemonConfig(process.argv.slice(3));
+// validated in a child process (config/load-apart.ts), started here to run beside the loading of the rest.
+if (process.argv[2] === 'start') startLoadingDaemonConfig(process.argv.slice(3));
 else releaseYoungGeneration();
 const { main } = await import('./cli/main.js');
 

@@ -7,8 +7,7 @@ import v8 from 'node:v8';
  * idle daemon does not use again; once the daemon runs, growth is released, so later bursts
  * (imports, queries, ingest) grow it as before. A size flag given after start-up would not do:
  * V8 reads `--max-semi-space-size` only when a heap is created, the growth factor at each growth.
- * (V8 raises the factor back to 2 when it creates another heap: a query worker thread, the config
- * worker that `start` runs; cli/context.ts holds it again after that one.)
+ * (V8 raises the factor back to 2 when it creates another heap, such as a query worker thread's.)
  */
 export function holdYoungGeneration(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');

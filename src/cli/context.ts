@@ -4,7 +4,6 @@ import { daemonPaths, type DaemonPaths } from '../config/paths.js';
 import { bool, intFlag, parseArgs, str, type FlagValues } from './args.js';
 import { flags as commandFlags } from './command.js';
 import { START_FLAGS } from './flags.js';
-import { holdYoungGeneration } from '../young-generation.js';
 
 /** What a command knows about the daemon it concerns: its files, its config, an explicit `--port`. */
 export interface Where {
@@ -29,9 +28,9 @@ function files(flags: FlagValues): { testing: boolean; paths: DaemonPaths; load:
 /**
  * The data dir and config of the daemon the flags name; a bad config file fails here, in one line.
  * The validator (config/config.js and zod) is imported here, not at the top: a module once loaded
- * stays, and every command, the daemon too, loads this file. `apart`: validate in a worker thread
- * so that the validator is never loaded here at all (the daemon, whose worker cli.ts starts early;
- * other commands would wait for a thread's start-up).
+ * stays, and every command, the daemon too, loads this file. `apart`: validate in a child process
+ * so that the validator is never loaded here at all (the daemon, whose child cli.ts starts early;
+ * other commands would wait for a process's start-up).
  */
 export async function where(flags: FlagValues, opts: { apart?: boolean } = {}): Promise<Where> {
   const { testing, paths, load } = files(flags);
@@ -50,7 +49,7 @@ export async function where(flags: FlagValues, opts: { apart?: boolean } = {}): 
  * before the CLI's modules load, so that the two overlap. Arguments that do not parse are left to
  * main() to report.
  */
-export async function startLoadingDaemonConfig(args: string[]): Promise<void> {
+export function startLoadingDaemonConfig(args: string[]): void {
   let parsed;
   try {
     parsed = parseArgs(args, commandFlags(START_FLAGS), 'start');
@@ -58,8 +57,5 @@ export async function startLoadingDaemonConfig(args: string[]): Promise<void> {
     return;
   }
   if (parsed.help || parsed.version) return;
-  await startLoadingConfigApart(files(parsed.flags).load);
-  // Creating the worker's heap set V8's young-generation growth back to the default, for this thread
-  // too: hold it again before this thread loads its modules (young-generation.ts).
-  holdYoungGeneration();
+  startLoadingConfigApart(files(parsed.flags).load);
 }

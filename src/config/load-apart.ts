@@ -1,15 +1,16 @@
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { fromWire, type WireError } from '../model/errors.js';
 import { workerEntry } from '../worker-entry.js';
 import type { LoadedConfig, LoadOptions } from './config.js';
 
-type Answer = { loaded: LoadedConfig } | { error: WireError; stack?: string };
+type Answer = { loaded: Omit<LoadedConfig, 'fromFile'> & { fromFile: string[] } } | { error: WireError; stack?: string };
 
 /**
- * loadConfig in a thread of its own, for the daemon: the validator (zod and the schema, a few MB of
- * heap and source text) is needed once at start, and a module loaded on the main thread is never
- * unloaded; a worker's heap goes when it ends. Resolves once the worker has ended; fails as
- * loadConfig would (a StartupError with the same message).
+ * loadConfig in a process of its own, for the daemon: the validator (zod and the schema, a few MB of
+ * heap and source text) is needed once at start, and a module loaded here is never unloaded. A
+ * worker thread did this before, but its C-allocator arena (≈ 2–3 MB) stayed mapped in the daemon
+ * after it ended; a process takes everything with it. Fails as loadConfig would (a StartupError
+ * with the same message).
  */
 export function loadConfigApart(opts: LoadOptions): Promise<LoadedConfig> {
   if (early?.key === keyOf(opts)) {
@@ -17,7 +18,7 @@ export function loadConfigApart(opts: LoadOptions): Promise<LoadedConfig> {
     early = null;
     return answer;
   }
-  return inWorker(opts).answer;
+  return inChild(opts);
 }
 
 const keyOf = (opts: LoadOptions): string => JSON.stringify([opts.file, opts.explicit, opts.testing]);
@@ -25,37 +26,38 @@ let early: { key: string; answer: Promise<LoadedConfig> } | null = null;
 
 /**
  * Starts loadConfigApart now, for the next call with the same options to take: the daemon starts it
- * before its own modules load (cli.ts), so that the worker's start-up and zod's loading run beside them.
- * Resolves once the worker runs (its heap exists), or has ended.
+ * before its own modules load (cli.ts), so that the child's start-up and zod's loading run beside them.
  */
-export function startLoadingConfigApart(opts: LoadOptions): Promise<void> {
-  const { answer, running } = inWorker(opts);
+export function startLoadingConfigApart(opts: LoadOptions): void {
+  const answer = inChild(opts);
   // Reported when taken; until then a failure must not count as an unhandled rejection.
   answer.catch(() => {});
   early = { key: keyOf(opts), answer };
-  return running;
 }
 
-function inWorker(opts: LoadOptions): { answer: Promise<LoadedConfig>; running: Promise<void> } {
-  const worker = new Worker(workerEntry('config/load-worker.js'), { workerData: opts });
-  const running = new Promise<void>((resolve) => {
-    worker.once('online', resolve);
-    worker.once('exit', () => resolve());
-  });
-  const answer = new Promise<LoadedConfig>((resolve, reject) => {
-    let reply: Answer | undefined;
-    worker.once('message', (m: Answer) => (reply = m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (reply === undefined) reject(new Error(`config worker ended (exit code ${code}) without an answer`));
-      else if ('loaded' in reply) resolve(reply.loaded);
+function inChild(opts: LoadOptions): Promise<LoadedConfig> {
+  const child = spawn(process.execPath, [workerEntry('config/load-child.js').pathname, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  return new Promise<LoadedConfig>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      let reply: Answer;
+      try {
+        reply = JSON.parse(out) as Answer;
+      } catch {
+        reject(new Error(`config loader ended (${signal ?? `exit code ${code}`}) without an answer${err ? `: ${err.trim()}` : ''}`));
+        return;
+      }
+      if ('loaded' in reply) resolve({ ...reply.loaded, fromFile: new Set(reply.loaded.fromFile) });
       else {
-        const err = fromWire(reply.error);
+        const e = fromWire(reply.error);
         // Our own bug in there: keep its stack for the report.
-        if (reply.error.kind === 'bug' && reply.stack) err.stack = reply.stack;
-        reject(err);
+        if (reply.error.kind === 'bug' && reply.stack) e.stack = reply.stack;
+        reject(e);
       }
     });
   });
-  return { answer, running };
 }

@@ -98,8 +98,8 @@ describe('config file', () => {
   });
 });
 
-describe('config loaded in a worker thread (the daemon)', () => {
-  // The worker runs dist/: `npm run build` first (worker-entry.ts).
+describe('config loaded in a child process (the daemon)', () => {
+  // The child runs dist/: `npm run build` first (worker-entry.ts).
   const rejection = async (p: Promise<unknown>): Promise<Error> => {
     try {
       await p;
@@ -144,17 +144,17 @@ describe('config loaded in a worker thread (the daemon)', () => {
   });
 });
 
-describe('config loaded in a worker started early (sundial start, before its modules load)', () => {
+describe('config loaded in a child process started early (sundial start, before its modules load)', () => {
   it('is taken by the next load with the same options, a failure included', async () => {
     const { loadConfigApart, startLoadingConfigApart } = await import('../../src/config/load-apart.js');
     const d = dir();
     const file = path.join(d, 'config.toml');
     fs.writeFileSync(file, '[server]\nport = 5702\n');
-    await startLoadingConfigApart({ file, explicit: true, testing: false });
+    startLoadingConfigApart({ file, explicit: true, testing: false });
     const loaded = await loadConfigApart({ file, explicit: true, testing: false });
     expect(loaded.config.server.port).toBe(5702);
     const missing = { file: path.join(d, 'missing.toml'), explicit: true, testing: false };
-    await startLoadingConfigApart(missing);
+    startLoadingConfigApart(missing);
     await expect(loadConfigApart(missing)).rejects.toThrow(StartupError);
   });
 });
@@ -181,7 +181,7 @@ describe('the config validator stays off the main thread of the daemon', () => {
     });
   };
 
-  it('sundial start validates its config in a worker: zod never loads on its main thread (≈ 3 MB kept)', async () => {
+  it('sundial start validates its config in a child process: zod never loads in the daemon (≈ 3 MB kept)', async () => {
     const data = dir();
     const seen = await zodOnMainThread(['start', '--testing', '--data-dir', data, '--port', '0'], /Sundial is running at/);
     expect(seen.resolved).toBeGreaterThan(100);
