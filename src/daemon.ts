@@ -28,6 +28,7 @@ import { connectPlugin, type PluginClient } from './plugin/client.js';
 import { pluginChildren } from './plugin-host/children.js';
 import { loadFfi } from './platform/ffi.js';
 import { openProbe } from './platform/index.js';
+import { releaseOptimizer } from './optimizer.js';
 import { privacyActions } from './privacy/actions.js';
 import { createPause, type Pause } from './privacy/pause.js';
 import { createQueryService } from './query/service.js';
@@ -118,7 +119,7 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
   if (d.busSpec) specs.push(d.busSpec);
   specs.push(
     {
-      ...storageWriterChild({ file: paths.database, port: d.writer, privacy: config.privacy, paused: () => d.pause.isPaused() }),
+      ...storageWriterChild({ file: paths.database, port: d.writer, privacy: config.privacy, paused: () => d.pause.isPaused(), onBusy: releaseOptimizer }),
       significant: true,
     },
     {
@@ -160,6 +161,7 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
         ui: staticHandler(config.ui.static_dir ?? BUILTIN_UI_DIR),
         control: d.control,
         onListen: d.onListen,
+        onRequest: releaseOptimizer,
       }),
       significant: true,
     },

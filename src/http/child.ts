@@ -12,11 +12,13 @@ export interface HttpChildOptions extends Omit<HttpServerOptions, 'reader' | 'wr
   makeQuery?: () => QueryService;
   /** Told the bound port each time the server listens. */
   onListen?: (port: number) => void;
+  /** Called at the first request of each incarnation. */
+  onRequest?: () => void;
 }
 
 /** The HTTP server as a supervised child, with its own read connection and query workers. */
 export function httpChild(opts: HttpChildOptions): ChildSpec {
-  const { database, makeQuery, onListen, ...serverOpts } = opts;
+  const { database, makeQuery, onListen, onRequest, ...serverOpts } = opts;
   return {
     name: 'http',
     restart: 'permanent',
@@ -26,6 +28,7 @@ export function httpChild(opts: HttpChildOptions): ChildSpec {
       const query = makeQuery?.();
       const server = createHttpServer({ ...serverOpts, reader, query, log: ctx.log });
       server.server.on('error', (err) => ctx.crash(err));
+      if (onRequest) server.server.once('request', onRequest);
       // A reader is here (the web UI loads, a client lists buckets): start the query workers and
       // their warm-up now, so the query that follows finds its events cached. Writers alone never do.
       if (query) server.server.on('request', (req: { method?: string }) => req.method === 'GET' && query.prepare());

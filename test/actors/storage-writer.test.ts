@@ -144,6 +144,35 @@ describe('group commit', () => {
   });
 });
 
+describe('busy work (releases the held optimizer, src/optimizer.ts)', () => {
+  const heartbeat = (n: number) => ({ kind: 'heartbeat' as const, bucket: 'b', event: ev(t('10:00:00') + n * S, 0, { app: 'x' }), pulsetime: 5 * S });
+  it('is not one op at a time, as the built-in watchers write', async () => {
+    const onBusy = vi.fn();
+    const w2 = await openStorageWriter(path.join(tmp.dir, 'light.sqlite'), { log: silentLogger(), onBusy });
+    await w2.submit({ kind: 'createBucket', bucket: bucket('b') });
+    for (let n = 0; n < 20; n++) await w2.submit(heartbeat(n));
+    await Promise.all([1, 2].map((n) => w2.submit(heartbeat(30 + n))));
+    expect(onBusy).not.toHaveBeenCalled();
+    // A burst: eight ops in one commit.
+    await Promise.all(Array.from({ length: 8 }, (_, n) => w2.submit(heartbeat(40 + n))));
+    expect(onBusy).toHaveBeenCalledTimes(1);
+    await Promise.all(Array.from({ length: 8 }, (_, n) => w2.submit(heartbeat(50 + n))));
+    expect(onBusy).toHaveBeenCalledTimes(1);
+    await w2.close();
+  });
+
+  it('is a single bulk op: an import', async () => {
+    const onBusy = vi.fn();
+    const w2 = await openStorageWriter(path.join(tmp.dir, 'bulk.sqlite'), { log: silentLogger(), onBusy });
+    await w2.submit({ kind: 'createBucket', bucket: bucket('b') });
+    await w2.submit({ kind: 'insertEvents', bucket: 'b', events: [ev(t('09:00:00'), S, {})] });
+    expect(onBusy).not.toHaveBeenCalled();
+    await w2.submit({ kind: 'importEvents', bucket: 'b', events: [ev(t('09:00:05'), S, {})] });
+    expect(onBusy).toHaveBeenCalledTimes(1);
+    await w2.close();
+  });
+});
+
 describe('writes', () => {
   it('a bad op in a batch fails alone; the rest commit', async () => {
     const [ok, bad, ok2] = await Promise.allSettled([

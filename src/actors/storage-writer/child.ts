@@ -4,13 +4,13 @@ import type { WriterPort } from './port.js';
 import { openStorageWriter } from './writer.js';
 
 /** The storage writer as a supervised child: each incarnation opens the database and attaches to the port. */
-export function storageWriterChild(opts: { file: string; port: WriterPort; privacy?: PrivacyConfig; paused?: () => boolean }): ChildSpec {
+export function storageWriterChild(opts: { file: string; port: WriterPort; privacy?: PrivacyConfig; paused?: () => boolean; onBusy?: () => void }): ChildSpec {
   return {
     name: 'storage',
     restart: 'permanent',
     shutdownTimeoutMs: 10_000,
     async start(ctx) {
-      const w = await openStorageWriter(opts.file, { log: ctx.log, onFatal: (err) => ctx.crash(err), privacy: opts.privacy, paused: opts.paused });
+      const w = await openStorageWriter(opts.file, { log: ctx.log, onFatal: (err) => ctx.crash(err), privacy: opts.privacy, paused: opts.paused, onBusy: opts.onBusy });
       opts.port.attach(w);
       return {
         async stop() {

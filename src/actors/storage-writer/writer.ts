@@ -23,6 +23,8 @@ export interface StorageWriterOptions {
   privacy?: PrivacyConfig;
   /** While true, no event is stored (buckets and settings still are). */
   paused?: () => boolean;
+  /** Called at the first busy commit: many ops, or a bulk op (an import, sync, a list of events). */
+  onBusy?: () => void;
 }
 
 interface Pending {
@@ -33,6 +35,11 @@ interface Pending {
 
 /** Most ops in one transaction; more wait for the next turn of the event loop. */
 const MAX_BATCH = 2_000;
+
+/** A batch this large, or holding a bulk op, is busy work (the built-in watchers write one op at a time). */
+const BUSY_OPS = 8;
+const isBulk = (op: WriteOp): boolean =>
+  op.kind === 'importEvents' || op.kind === 'syncImport' || (op.kind === 'insertEvents' && op.events.length >= BUSY_OPS) || (op.kind === 'createBucket' && (op.events?.length ?? 0) > 0);
 
 /** What the writer did so far (bench:ingest prints ops per commit). */
 export interface WriterStats {
@@ -72,6 +79,7 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
   let dead = false;
   let closing: Promise<void> | null = null;
   const stats: WriterStats = { batches: 0, ops: 0 };
+  let onBusy = opts.onBusy;
   /** The WAL, opened at the first commit (SQLite creates it then); syncs of committed batches in flight. */
   let walFd: number | null = null;
   const syncing = new Set<Promise<void>>();
@@ -102,6 +110,10 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
     const batch = queue.splice(0, MAX_BATCH);
     stats.batches++;
     stats.ops += batch.length;
+    if (onBusy && (batch.length >= BUSY_OPS || batch.some((p) => isBulk(p.op)))) {
+      onBusy();
+      onBusy = undefined;
+    }
     let outcomes;
     try {
       outcomes = engine.run(
