@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { fromWire, type WireError } from '../model/errors.js';
 import { workerEntry } from '../worker-entry.js';
 import type { LoadedConfig, LoadOptions } from './config.js';
@@ -36,7 +37,7 @@ export function startLoadingConfigApart(opts: LoadOptions): void {
 }
 
 function inChild(opts: LoadOptions): Promise<LoadedConfig> {
-  const child = spawn(process.execPath, [workerEntry('config/load-child.js').pathname, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [fileURLToPath(workerEntry('config/load-child.js')), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
