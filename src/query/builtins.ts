@@ -112,10 +112,12 @@ function filterByData(evs: QEvent[], test: (d: EventData) => boolean): QEvent[] 
     }
     if (m) out.push(e);
   }
-  return out;
+  return T.keepsOrder(evs, out);
 }
 
 function filterKeyvals(evs: QEvent[], key: string, values: unknown[], keep: boolean): QEvent[] {
+  // No values: nothing matches (the web UI asks this for browsers it has no app names for).
+  if (values.length === 0) return keep ? [] : evs.slice();
   const has = matcher(values);
   return filterByData(evs, (d) => (Object.prototype.hasOwnProperty.call(d, key) && has(d[key])) === keep);
 }
@@ -177,7 +179,8 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       const { start, end } = interval();
       const evs = rt.source.bucketEvents(id, start, end);
       if (!evs) throw new QueryError('BucketQueryError', `Failed to query bucket: NoSuchBucket(${JSON.stringify(id)})`);
-      return evs.map((e) => (e instanceof QEvent ? e : new QEvent(e.id, e.timestamp, e.duration, e.data)));
+      // A new list of the source's own events (never mutated), so nothing to copy.
+      return evs;
     },
     query_bucket_eventcount(a, c) {
       arity(a, c, 1);
@@ -240,8 +243,10 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       return T.chunkEventsByKey(events(a, 0, c), str(a, 1, c));
     },
     concat(a, c) {
-      const out: QEvent[] = [];
-      for (let i = 0; i < a.length; i++) for (const e of events(a, i, c)) out.push(e);
+      const lists = a.map((_, i) => events(a, i, c));
+      const out = new Array<QEvent>(lists.reduce((n, l) => n + l.length, 0));
+      let k = 0;
+      for (const l of lists) for (let i = 0; i < l.length; i++) out[k++] = l[i]!;
       return out;
     },
     period_union: ofTwoEventLists(T.periodUnion),

@@ -2,6 +2,7 @@ import { canonicalJson, type EventData } from '../model/event.js';
 import { sealData, type Sealed, SLOT } from './data.js';
 import { compileRegex } from './regex.js';
 import { QDict, QEvent, QueryError, type Value } from './values.js';
+import { keepsOrder } from './transforms.js';
 
 /**
  * `categorize` and `tag`. Rules are validated before any event is looked at.
@@ -120,7 +121,7 @@ function mapData(evs: readonly QEvent[], memoKey: string, f: (d: EventData) => E
     }
     out[i] = new QEvent(e.id, e.timestamp, e.duration, d);
   }
-  return out;
+  return keepsOrder(evs, out);
 }
 
 const rulesKey = (fname: string, rules: Value): string => fname + '\u0000' + valueKey(rules);

@@ -18,9 +18,9 @@ export interface BucketSummary {
 export interface QuerySource {
   /**
    * Events overlapping [start, end] (touching counts), clipped to it, newest first
-   * (start descending, then id ascending); undefined when the bucket does not exist.
+   * (start descending, then id ascending), in a list of its own; undefined when the bucket does not exist.
    */
-  bucketEvents(id: string, start: Micros, end: Micros): Event[] | undefined;
+  bucketEvents(id: string, start: Micros, end: Micros): QEvent[] | undefined;
   /** Number of events overlapping [start, end]; undefined when the bucket does not exist. */
   bucketEventCount(id: string, start: Micros, end: Micros): number | undefined;
   /** All buckets, sorted by id. */
@@ -127,7 +127,7 @@ export class SqliteSource implements QuerySource {
     return decodeRows(rows, this.intern);
   }
 
-  bucketEvents(id: string, start: Micros, end: Micros): Event[] | undefined {
+  bucketEvents(id: string, start: Micros, end: Micros): QEvent[] | undefined {
     return this.snapshot(() => {
       const b = this.reader.bucket(id);
       if (!b) return undefined;
@@ -147,7 +147,7 @@ export class SqliteSource implements QuerySource {
   }
 
   /** The uncached read (reference for tests and benchmarks): same answer as bucketEvents. */
-  bucketEventsUncached(id: string, start: Micros, end: Micros): Event[] | undefined {
+  bucketEventsUncached(id: string, start: Micros, end: Micros): QEvent[] | undefined {
     return this.snapshot(() => {
       const b = this.reader.bucket(id);
       if (!b) return undefined;

@@ -10,39 +10,91 @@ import { QEvent } from './values.js';
 
 const PULSETIME: Micros = 5_000_000;
 
-/** Stable ascending sort by start; returns the input itself when already sorted (common after flood). */
+/**
+ * Lists known to be in ascending start order: what flood, the period transforms and the sorts
+ * return, and what order-keeping transforms make of such lists. Lists are never mutated, so the
+ * mark stays true, and a year's list is not scanned again by every transform it passes through
+ * (each scan reads 700k events scattered over the heap).
+ */
+const ascending = new WeakSet<readonly QEvent[]>();
+
+const sorted = <L extends readonly QEvent[]>(out: L): L => {
+  ascending.add(out);
+  return out;
+};
+
+/** `out`, built from `evs` keeping its order and each event's start, marked ascending when `evs` is. */
+export function keepsOrder<L extends readonly QEvent[]>(evs: readonly QEvent[], out: L): L {
+  if (ascending.has(evs)) ascending.add(out);
+  return out;
+}
+
+/** 1: ascending by start; -1: strictly descending (query_bucket's newest-first order); 0: neither. */
+function startOrder(evs: readonly QEvent[]): 1 | -1 | 0 {
+  const n = evs.length;
+  if (n < 2 || ascending.has(evs)) return 1;
+  let i = 1;
+  if (evs[1]!.timestamp >= evs[0]!.timestamp) {
+    while (i < n && evs[i]!.timestamp >= evs[i - 1]!.timestamp) i++;
+    if (i < n) return 0;
+    ascending.add(evs);
+    return 1;
+  }
+  while (i < n && evs[i]!.timestamp < evs[i - 1]!.timestamp) i++;
+  return i === n ? -1 : 0;
+}
+
+/** Most ascending runs merged by hand; more than this and the built-in sort is as good. */
+const MAX_RUNS = 16;
+
+/**
+ * Stable ascending sort by start; returns the input itself when already sorted (common after
+ * flood). Strictly descending input is reversed (stable, as no two starts are equal). A list made
+ * of a few ascending runs — what `sort_by_timestamp(concat(a, b))` sees — is merged run by run, a
+ * pass per level with inline comparisons, rather than through the built-in sort's comparator calls.
+ */
 function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
-  let sorted = true;
-  for (let i = 1; i < evs.length; i++) {
-    if (evs[i]!.timestamp < evs[i - 1]!.timestamp) {
-      sorted = false;
-      break;
-    }
+  const order = startOrder(evs);
+  if (order === 1) return evs;
+  if (order === -1) return sorted(evs.slice().reverse());
+  const bounds = [0];
+  for (let i = 1; i < evs.length && bounds.length <= MAX_RUNS; i++) {
+    if (evs[i]!.timestamp < evs[i - 1]!.timestamp) bounds.push(i);
   }
-  if (sorted) return evs;
-  // Input from query_bucket is newest first: reversing a descending list first keeps the sort cheap
-  // but would break stability for equal starts, so only do it when starts are strictly descending.
-  let strictlyDesc = true;
-  for (let i = 1; i < evs.length; i++) {
-    if (evs[i]!.timestamp >= evs[i - 1]!.timestamp) {
-      strictlyDesc = false;
-      break;
+  if (bounds.length > MAX_RUNS) return sorted(evs.slice().sort((a, b) => a.timestamp - b.timestamp));
+  bounds.push(evs.length);
+  let src: QEvent[] = evs.slice(), dst = new Array<QEvent>(evs.length);
+  for (let runs = bounds; runs.length > 2; ) {
+    const next = [0];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const lo = runs[r]!, mid = runs[r + 1]!, hi = r + 2 < runs.length ? runs[r + 2]! : mid;
+      let i = lo, j = mid, k = lo;
+      // Equal starts take the earlier run's event first: the merge is stable.
+      while (i < mid && j < hi) dst[k++] = src[j]!.timestamp < src[i]!.timestamp ? src[j++]! : src[i++]!;
+      while (i < mid) dst[k++] = src[i++]!;
+      while (j < hi) dst[k++] = src[j++]!;
+      next.push(hi);
     }
+    [src, dst] = [dst, src];
+    runs = next;
   }
-  if (strictlyDesc) return evs.slice().reverse();
-  return evs.slice().sort((a, b) => a.timestamp - b.timestamp);
+  return sorted(src);
 }
 
 export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
   if (input.length === 0) return [];
-  const evs = sortByStart(input);
+  // query_bucket's newest-first list is read from its end rather than reversed into a copy.
+  const order = startOrder(input);
+  const desc = order === -1;
+  const evs = order === 0 ? sortByStart(input) : input;
+  const n = evs.length;
   // At most one event out per event in, so the list is sized once (see clippedEvents in rows.ts).
-  const out = new Array<QEvent>(evs.length);
+  const out = new Array<QEvent>(n);
   let k = 0;
-  let c = evs[0]!;
+  let c = evs[desc ? n - 1 : 0]!;
   let cStart = c.timestamp, cEnd = c.end;
-  for (let i = 1; i < evs.length; i++) {
-    const e = evs[i]!;
+  for (let i = 1; i < n; i++) {
+    const e = evs[desc ? n - 1 - i : i]!;
     const gap = e.timestamp - cEnd;
     if (gap < pulsetime && sameData(c.data, e.data)) {
       // Same data, overlapping or within the pulse: absorb e into the current event.
@@ -64,7 +116,7 @@ export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): 
   }
   out[k++] = floodEvent(c, cStart, cEnd);
   out.length = k;
-  return out;
+  return sorted(out);
 }
 
 /**
@@ -81,7 +133,9 @@ function floodEvent(c: QEvent, start: Micros, end: Micros): QEvent {
 export function filterPeriodIntersect(events: readonly QEvent[], filter: readonly QEvent[]): QEvent[] {
   if (events.length === 0 || filter.length === 0) return [];
   const evs = sortByStart(events), fl = sortByStart(filter);
-  const out: QEvent[] = [];
+  // Each fragment ends where an event or a filter period ends: sized once, cut to length at the end.
+  const out = new Array<QEvent>(evs.length + fl.length);
+  let k = 0;
   let i = 0, j = 0;
   let e = evs[0]!;
   let eStart = e.timestamp;
@@ -105,10 +159,11 @@ export function filterPeriodIntersect(events: readonly QEvent[], filter: readonl
     const s = eStart > f.timestamp ? eStart : f.timestamp;
     const t = end < fEnd ? end : fEnd;
     // A zero-duration filter event would give an empty fragment (the reference emits it); skip it.
-    if (t > s) out.push(s === e.timestamp && t === end ? e : new QEvent(e.id, s, t - s, e.data));
+    if (t > s) out[k++] = s === e.timestamp && t === end ? e : new QEvent(e.id, s, t - s, e.data);
     eStart = t;
   }
-  return out;
+  out.length = k;
+  return sorted(out);
 }
 
 export function periodUnion(a: readonly QEvent[], b: readonly QEvent[]): QEvent[] {
@@ -129,7 +184,7 @@ export function periodUnion(a: readonly QEvent[], b: readonly QEvent[]): QEvent[
     }
   }
   out.push(new QEvent(first.id, first.timestamp, end - first.timestamp, empty));
-  return out;
+  return sorted(out);
 }
 
 /**
@@ -279,7 +334,7 @@ export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] 
 
 export const sortByTimestamp = (evs: readonly QEvent[]): QEvent[] => {
   const s = sortByStart(evs);
-  return s === evs ? evs.slice() : (s as QEvent[]);
+  return s === evs ? sorted(evs.slice()) : (s as QEvent[]);
 };
 
 export const sortByDuration = (evs: readonly QEvent[]): QEvent[] => evs.slice().sort((a, b) => b.duration - a.duration);
@@ -293,12 +348,14 @@ export function sumDurations(evs: readonly QEvent[]): number {
 
 export function limitEvents(evs: readonly QEvent[], n: number): QEvent[] {
   const k = Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : n > 0 ? evs.length : 0;
-  return evs.slice(0, k);
+  return keepsOrder(evs, evs.slice(0, k));
 }
 
 /** The `$protocol`/`$domain`/`$path`/`$params` split of `data.url`; cached per data object and per URL. */
 export function splitUrlEvents(evs: readonly QEvent[]): QEvent[] {
-  const out = new Array<QEvent>(evs.length);
+  // Made only at the first event that changes: the web UI splits its browser events twice, and the
+  // second time nothing changes, so the list itself is the answer (lists are never mutated).
+  let out: QEvent[] | null = null;
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
     const slot = (e.data as Sealed)[SLOT];
@@ -308,9 +365,15 @@ export function splitUrlEvents(evs: readonly QEvent[]): QEvent[] {
       if (slot !== undefined) slot.split = d;
       else splitMemo.set(e.data, d);
     }
-    out[i] = d === e.data ? e : new QEvent(e.id, e.timestamp, e.duration, d);
+    if (d !== e.data) {
+      if (out === null) {
+        out = new Array<QEvent>(evs.length);
+        for (let k = 0; k < i; k++) out[k] = evs[k]!;
+      }
+      out[i] = new QEvent(e.id, e.timestamp, e.duration, d);
+    } else if (out !== null) out[i] = e;
   }
-  return out;
+  return out === null ? (evs as QEvent[]) : keepsOrder(evs, out);
 }
 
 interface UrlParts { $protocol: string; $domain: string; $path: string; $params: string }

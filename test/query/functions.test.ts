@@ -268,6 +268,7 @@ describe('filter_keyvals family', () => {
     expect(ids('return filter_keyvals(query_bucket("b"), "status", ["not-afk"]);')).toEqual([2]);
     expect(ids('return exclude_keyvals(query_bucket("b"), "status", ["afk"]);')).toEqual([2, 3]);
     expect(ids('return filter_keyvals(query_bucket("b"), "status", []);')).toEqual([]);
+    expect(ids('return exclude_keyvals(query_bucket("b"), "status", []);')).toEqual([1, 2, 3]);
     expect(ids('return filter_keyvals(query_bucket("b"), "status", ["afk", "not-afk"]);')).toEqual([1, 2]);
   });
   it('upstream test with numbers, bools, lists and unicode', () => {

@@ -134,3 +134,50 @@ describe('property: period_union and union_no_overlap', () => {
     }
   });
 });
+
+describe('property: ordering', () => {
+  /** `runs` ascending runs of random starts (ties within and across runs), concatenated. */
+  const ofRuns = (r: () => number, runs: number): QEvent[] => {
+    let id = 0;
+    return Array.from({ length: runs }, () => {
+      const n = Math.floor(r() * 30);
+      let t = Math.floor(r() * 50) * 1_000_000;
+      return Array.from({ length: n }, () => new QEvent(++id, (t += Math.floor(r() * 3) * 1_000_000), 1_000_000, { k: 'v' }));
+    }).flat();
+  };
+  const ids = (evs: readonly QEvent[]): (number | null)[] => evs.map((e) => e.id);
+
+  it('sort_by_timestamp is the stable sort by start, whatever the number of ascending runs', () => {
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      for (const runs of [1, 2, 3, 5, 16, 17, 40]) {
+        const evs = ofRuns(r, runs);
+        const want = evs.slice().sort((a, b) => a.timestamp - b.timestamp); // Array#sort is stable
+        expect(ids(T.sortByTimestamp(evs))).toEqual(ids(want));
+        expect(ids(T.sortByTimestamp(evs.slice().reverse()))).toEqual(ids(evs.slice().reverse().sort((a, b) => a.timestamp - b.timestamp)));
+      }
+    }
+  });
+
+  it('flood gives the same for a list and for the list newest first', () => {
+    for (const seed of SEEDS) {
+      const evs = randomEvents(rng(seed), 80, { overlap: false, kinds: 3 });
+      const plain = (xs: QEvent[]) => xs.map((e) => [e.id, e.timestamp, e.duration, e.data]);
+      expect(plain(T.flood(evs.slice().reverse()))).toEqual(plain(T.flood(evs)));
+    }
+  });
+
+  it("a transform's sorted output stays sorted for the next one (flood → intersect → limit)", () => {
+    for (const seed of SEEDS.slice(0, 10)) {
+      const r = rng(seed);
+      const evs = randomEvents(r, 80, { overlap: true, kinds: 3 }), filter = randomEvents(r, 20, { overlap: false, kinds: 1 });
+      const flooded = T.flood(evs.slice().reverse());
+      const cut = T.filterPeriodIntersect(T.limitEvents(flooded, 60), filter);
+      for (let i = 1; i < cut.length; i++) expect(cut[i]!.timestamp).toBeGreaterThanOrEqual(cut[i - 1]!.timestamp);
+      // and a list given in another order is still sorted before use
+      const starts = (xs: readonly QEvent[]) => xs.map((e) => e.timestamp);
+      const shuffled = cut.slice().sort(() => r() - 0.5);
+      expect(starts(T.sortByTimestamp(shuffled))).toEqual(starts(cut));
+    }
+  });
+});
