@@ -5,7 +5,8 @@ import { QEvent } from './values.js';
 
 /**
  * Event transforms with the semantics of ActivityWatch's server (aw-server-rust).
- * Inputs are never modified; outputs are new arrays (events themselves are immutable and shared).
+ * Inputs are never modified; outputs are new arrays, or the input itself when nothing changes
+ * (lists and events are immutable and shared).
  */
 
 const PULSETIME: Micros = 5_000_000;
