@@ -64,22 +64,30 @@ function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
   }
   if (bounds.length > MAX_RUNS) return sorted(evs.slice().sort((a, b) => a.timestamp - b.timestamp));
   bounds.push(evs.length);
+  return sorted(mergeRuns(evs, bounds));
+}
+
+/**
+ * `evs` sorted by start, given where its ascending runs start (and its length, last): runs merged
+ * pairwise, a level at a time. A function of its own so that sortByStart's optimized code never
+ * reaches a merge step the interpreter did not run first (that deoptimized it in a cold daemon).
+ */
+function mergeRuns(evs: readonly QEvent[], bounds: number[]): QEvent[] {
   let src: QEvent[] = evs.slice(), dst = new Array<QEvent>(evs.length);
   for (let runs = bounds; runs.length > 2; ) {
     const next = [0];
     for (let r = 0; r + 1 < runs.length; r += 2) {
       const lo = runs[r]!, mid = runs[r + 1]!, hi = r + 2 < runs.length ? runs[r + 2]! : mid;
-      let i = lo, j = mid, k = lo;
-      // Equal starts take the earlier run's event first: the merge is stable.
-      while (i < mid && j < hi) dst[k++] = src[j]!.timestamp < src[i]!.timestamp ? src[j++]! : src[i++]!;
-      while (i < mid) dst[k++] = src[i++]!;
-      while (j < hi) dst[k++] = src[j++]!;
+      let i = lo, j = mid;
+      // Equal starts take the earlier run's event first: the merge is stable. One loop for the
+      // merge and both tails, so that its every step has run before V8 optimizes it.
+      for (let k = lo; k < hi; k++) dst[k] = j >= hi || (i < mid && src[i]!.timestamp <= src[j]!.timestamp) ? src[i++]! : src[j++]!;
       next.push(hi);
     }
     [src, dst] = [dst, src];
     runs = next;
   }
-  return sorted(src);
+  return src;
 }
 
 export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
@@ -261,6 +269,45 @@ interface Group {
   dur: Micros;
 }
 
+/** The groups of one merge: by string value (one key), by key text, and in first-seen order. */
+interface Groups {
+  byString: Map<string, Group>;
+  byText: Map<string, Group>;
+  /** Groups in first-seen order (the output order). */
+  order: Group[];
+}
+
+function groupIn(gs: Groups, m: Map<string, Group>, k: string, e: QEvent): Group {
+  let g = m.get(k);
+  if (g === undefined) {
+    m.set(k, (g = { first: e, dur: 0 }));
+    gs.order.push(g);
+  }
+  return g;
+}
+
+/**
+ * The group of `e`'s data, or null when it lacks a key. Module-level functions, not closures made
+ * per call: optimized code that inlined one call's closures deoptimized at the next call (a
+ * different closure object) and was compiled again, in every cold daemon's first queries.
+ */
+function groupOf(gs: Groups, keys: readonly string[], e: QEvent): Group | null {
+  if (keys.length === 1) {
+    const key = keys[0]!;
+    if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
+    const v = e.data[key];
+    return typeof v === 'string' ? groupIn(gs, gs.byString, v, e) : groupIn(gs, gs.byText, keyText(v), e);
+  }
+  let k = '';
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
+    const t = keyText(e.data[key]);
+    // Length-prefixed when combining keys, so no two value tuples share a key text.
+    k += `${t.length}:${t}`;
+  }
+  return groupIn(gs, gs.byText, k, e);
+}
+
 export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[]): QEvent[] {
   if (keys.length === 0) return [];
   // The group per distinct data object, found through its slot (or a map for unsealed data),
@@ -268,34 +315,7 @@ export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[
   const pass = nextPass();
   const byData = new Map<EventData, Group | null>();
   // One key: a string value is its own map key (no text to build); anything else goes by keyText.
-  const byString = new Map<string, Group>();
-  const byText = new Map<string, Group>();
-  /** Groups in first-seen order (the output order). */
-  const order: Group[] = [];
-  const group = (m: Map<string, Group>, k: string, e: QEvent): Group => {
-    let g = m.get(k);
-    if (g === undefined) {
-      m.set(k, (g = { first: e, dur: 0 }));
-      order.push(g);
-    }
-    return g;
-  };
-  const groupOf = (e: QEvent): Group | null => {
-    if (keys.length === 1) {
-      const key = keys[0]!;
-      if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
-      const v = e.data[key];
-      return typeof v === 'string' ? group(byString, v, e) : group(byText, keyText(v), e);
-    }
-    let k = '';
-    for (const key of keys) {
-      if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
-      const t = keyText(e.data[key]);
-      // Length-prefixed when combining keys, so no two value tuples share a key text.
-      k += `${t.length}:${t}`;
-    }
-    return group(byText, k, e);
-  };
+  const gs: Groups = { byString: new Map(), byText: new Map(), order: [] };
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
     const slot = (e.data as Sealed)[SLOT];
@@ -304,15 +324,15 @@ export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[
       if (slot.pass === pass) g = slot.value as Group | null;
       else {
         slot.pass = pass;
-        slot.value = g = groupOf(e);
+        slot.value = g = groupOf(gs, keys, e);
       }
     } else {
       g = byData.get(e.data);
-      if (g === undefined) byData.set(e.data, (g = groupOf(e)));
+      if (g === undefined) byData.set(e.data, (g = groupOf(gs, keys, e)));
     }
     if (g !== null) g.dur += e.duration;
   }
-  return order.map((g) => new QEvent(null, g.first.timestamp, g.dur, g.first.data));
+  return gs.order.map((g) => new QEvent(null, g.first.timestamp, g.dur, g.first.data));
 }
 
 export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] {
