@@ -1,11 +1,12 @@
 import type { EventData } from '../model/event.js';
 import { formatTimestamp, parseTimestamp, type Micros } from '../model/time.js';
-import { categorize, tag } from './classify.js';
+import { categorizeList, tagList } from './classify.js';
 import { nextPass, sameData, type Sealed, SLOT } from './data.js';
+import { EventList, ListBuilder } from './event-list.js';
 import { compileRegex } from './regex.js';
 import type { QuerySource } from './source.js';
 import * as T from './transforms.js';
-import { QDict, QEvent, QFunc, QueryError, typeName, type BuiltinImpl, type CallContext, type Value } from './values.js';
+import { asArray, QDict, QEvent, QFunc, QueryError, typeName, type BuiltinImpl, type CallContext, type Value } from './values.js';
 
 /** What built-ins see of the running query. */
 export interface Runtime {
@@ -34,6 +35,7 @@ const eventLists = new WeakSet<Value[]>();
 
 function events(args: Value[], i: number, c: CallContext): QEvent[] {
   const v = args[i]!;
+  if (v instanceof EventList) return v.events();
   if (!Array.isArray(v)) throw bad(c, `${ordinal(i)} parameter must be a list of events, got ${typeName(v)}`);
   if (eventLists.has(v)) return v as QEvent[];
   for (let k = 0; k < v.length; k++) {
@@ -42,14 +44,26 @@ function events(args: Value[], i: number, c: CallContext): QEvent[] {
   return v as QEvent[];
 }
 
+/** Argument `i` as an event list (a list written in the query is checked and turned into one). */
+function evlist(args: Value[], i: number, c: CallContext): EventList {
+  const v = args[i]!;
+  return v instanceof EventList ? v : EventList.of(events(args, i, c));
+}
+
 /** A builtin taking one list of events. */
-const ofEvents = (f: (evs: QEvent[]) => Value): BuiltinImpl => (a, c) => {
+const ofList = (f: (l: EventList) => Value): BuiltinImpl => (a, c) => {
   arity(a, c, 1);
-  return f(events(a, 0, c));
+  return f(evlist(a, 0, c));
 };
 
 /** A builtin taking two lists of events. */
-const ofTwoEventLists = (f: (x: QEvent[], y: QEvent[]) => Value): BuiltinImpl => (a, c) => {
+const ofTwoLists = (f: (x: EventList, y: EventList) => Value): BuiltinImpl => (a, c) => {
+  arity(a, c, 2);
+  return f(evlist(a, 0, c), evlist(a, 1, c));
+};
+
+/** A builtin taking two arrays of events (transforms not ported to lists). */
+const ofTwoEventArrays = (f: (x: QEvent[], y: QEvent[]) => Value): BuiltinImpl => (a, c) => {
   arity(a, c, 2);
   return f(events(a, 0, c), events(a, 1, c));
 };
@@ -65,7 +79,7 @@ function num(args: Value[], i: number, c: CallContext): number {
   return v;
 }
 function list(args: Value[], i: number, c: CallContext): Value[] {
-  const v = args[i]!;
+  const v = asArray(args[i]!);
   if (!Array.isArray(v)) throw bad(c, `${ordinal(i)} parameter must be a list, got ${typeName(v)}`);
   return v;
 }
@@ -73,6 +87,7 @@ function list(args: Value[], i: number, c: CallContext): Value[] {
 /** Values of filter_keyvals & co. as JSON: strings, bools, numbers, lists of those. */
 function toJsonValue(v: Value, c: CallContext): unknown {
   if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
+  if (v instanceof EventList) return toJsonValue(v.events(), c);
   if (Array.isArray(v)) return v.map((x) => toJsonValue(x, c));
   throw bad(c, `values may only contain strings, numbers, booleans and lists, not a ${typeName(v)}`);
 }
@@ -92,34 +107,42 @@ function matcher(values: unknown[]): (v: unknown) => boolean {
 }
 
 /** The events whose data passes `test`, asked once per distinct data object (its slot, or a map). */
-function filterByData(evs: QEvent[], test: (d: EventData) => boolean): QEvent[] {
+function filterByData(l: EventList, test: (d: EventData) => boolean): EventList {
   const pass = nextPass();
   const memo = new Map<EventData, boolean>();
-  const out: QEvent[] = [];
-  for (let i = 0; i < evs.length; i++) {
-    const e = evs[i]!;
-    const slot = (e.data as Sealed)[SLOT];
+  // Verdicts first, then a list of exactly the events kept (a filter often keeps few of many).
+  const keep = new Uint8Array(l.n);
+  let kept = 0;
+  for (let i = 0; i < l.n; i++) {
+    const d = l.data[i]!;
+    const slot = (d as Sealed)[SLOT];
     let m: boolean | undefined;
     if (slot !== undefined) {
       if (slot.pass === pass) m = slot.value as boolean;
       else {
         slot.pass = pass;
-        slot.value = m = test(e.data);
+        slot.value = m = test(d);
       }
     } else {
-      m = memo.get(e.data);
-      if (m === undefined) memo.set(e.data, (m = test(e.data)));
+      m = memo.get(d);
+      if (m === undefined) memo.set(d, (m = test(d)));
     }
-    if (m) out.push(e);
+    if (m) {
+      keep[i] = 1;
+      kept++;
+    }
   }
-  return T.keepsOrder(evs, out);
+  if (kept === l.n) return l;
+  const out = new ListBuilder(kept);
+  for (let i = 0; i < l.n; i++) if (keep[i] === 1) out.copy(l, i);
+  return out.done(l.ascending);
 }
 
-function filterKeyvals(evs: QEvent[], key: string, values: unknown[], keep: boolean): QEvent[] {
+function filterKeyvals(l: EventList, key: string, values: unknown[], keep: boolean): EventList {
   // No values: nothing matches (the web UI asks this for browsers it has no app names for).
-  if (values.length === 0) return keep ? [] : evs.slice();
+  if (values.length === 0) return keep ? EventList.empty() : l;
   const has = matcher(values);
-  return filterByData(evs, (d) => (Object.prototype.hasOwnProperty.call(d, key) && has(d[key])) === keep);
+  return filterByData(l, (d) => (Object.prototype.hasOwnProperty.call(d, key) && has(d[key])) === keep);
 }
 
 function parseInterval(text: Value): { start: Micros; end: Micros } {
@@ -142,6 +165,7 @@ export function formatInterval(start: Micros, end: Micros): string {
 /** Deep equality for `contains` and `==` inside lists (no type errors; none equals none). */
 export function valueEquals(a: Value, b: Value): boolean {
   if (a === b) return true;
+  if (a instanceof EventList || b instanceof EventList) return valueEquals(asArray(a), asArray(b));
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => valueEquals(x, b[i]!));
   if (a instanceof QDict) {
     if (!(b instanceof QDict) || a.map.size !== b.map.size) return false;
@@ -177,10 +201,10 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       arity(a, c, 1);
       const id = str(a, 0, c);
       const { start, end } = interval();
-      const evs = rt.source.bucketEvents(id, start, end);
+      const src = rt.source;
+      const evs = src.bucketList ? src.bucketList(id, start, end) : src.bucketEvents(id, start, end);
       if (!evs) throw new QueryError('BucketQueryError', `Failed to query bucket: NoSuchBucket(${JSON.stringify(id)})`);
-      // A new list of the source's own events (never mutated), so nothing to copy.
-      return evs;
+      return evs instanceof EventList ? evs : EventList.of(evs);
     },
     query_bucket_eventcount(a, c) {
       arity(a, c, 1);
@@ -211,58 +235,54 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
     },
     filter_keyvals(a, c) {
       arity(a, c, 3);
-      return filterKeyvals(events(a, 0, c), str(a, 1, c), list(a, 2, c).map((v) => toJsonValue(v, c)), true);
+      return filterKeyvals(evlist(a, 0, c), str(a, 1, c), list(a, 2, c).map((v) => toJsonValue(v, c)), true);
     },
     exclude_keyvals(a, c) {
       arity(a, c, 3);
-      return filterKeyvals(events(a, 0, c), str(a, 1, c), list(a, 2, c).map((v) => toJsonValue(v, c)), false);
+      return filterKeyvals(evlist(a, 0, c), str(a, 1, c), list(a, 2, c).map((v) => toJsonValue(v, c)), false);
     },
     filter_keyvals_regex(a, c) {
       arity(a, c, 3);
-      const evs = events(a, 0, c), key = str(a, 1, c);
+      const l = evlist(a, 0, c), key = str(a, 1, c);
       const re = compileRegex(str(a, 2, c));
-      return filterByData(evs, (d) => {
+      return filterByData(l, (d) => {
         const v = Object.prototype.hasOwnProperty.call(d, key) ? d[key] : undefined;
         return typeof v === 'string' && re.test(v);
       });
     },
-    filter_period_intersect: ofTwoEventLists(T.filterPeriodIntersect),
+    filter_period_intersect: ofTwoLists(T.filterPeriodIntersectList),
     limit_events(a, c) {
       arity(a, c, 2);
-      return T.limitEvents(events(a, 0, c), num(a, 1, c));
+      return T.limitEventsList(evlist(a, 0, c), num(a, 1, c));
     },
-    flood: ofEvents(T.flood),
+    flood: ofList((l) => T.floodList(l)),
     merge_events_by_keys(a, c) {
       arity(a, c, 2);
       const keys = list(a, 1, c);
       if (keys.some((k) => typeof k !== 'string')) throw bad(c, 'keys must be a list of strings');
-      return T.mergeEventsByKeys(events(a, 0, c), keys as string[]);
+      return T.mergeEventsByKeysList(evlist(a, 0, c), keys as string[]);
     },
     chunk_events_by_key(a, c) {
       arity(a, c, 2);
       return T.chunkEventsByKey(events(a, 0, c), str(a, 1, c));
     },
     concat(a, c) {
-      const lists = a.map((_, i) => events(a, i, c));
-      const out = new Array<QEvent>(lists.reduce((n, l) => n + l.length, 0));
-      let k = 0;
-      for (const l of lists) for (let i = 0; i < l.length; i++) out[k++] = l[i]!;
-      return out;
+      return T.concatLists(a.map((_, i) => evlist(a, i, c)));
     },
-    period_union: ofTwoEventLists(T.periodUnion),
-    union_no_overlap: ofTwoEventLists(T.unionNoOverlap),
-    sort_by_timestamp: ofEvents(T.sortByTimestamp),
-    sort_by_duration: ofEvents(T.sortByDuration),
-    sum_durations: ofEvents(T.sumDurations),
+    period_union: ofTwoLists(T.periodUnionList),
+    union_no_overlap: ofTwoEventArrays(T.unionNoOverlap),
+    sort_by_timestamp: ofList(T.sortedList),
+    sort_by_duration: ofList(T.sortByDurationList),
+    sum_durations: ofList(T.sumDurationsList),
     categorize(a, c) {
       arity(a, c, 2);
-      return categorize(events(a, 0, c), a[1]!);
+      return categorizeList(evlist(a, 0, c), a[1]!);
     },
     tag(a, c) {
       arity(a, c, 2);
-      return tag(events(a, 0, c), a[1]!);
+      return tagList(evlist(a, 0, c), a[1]!);
     },
-    split_url_events: ofEvents(T.splitUrlEvents),
+    split_url_events: ofList(T.splitUrlList),
     simplify_window_titles(a, c) {
       arity(a, c, 2);
       const r = T.simplifyWindowTitles(events(a, 0, c), str(a, 1, c));
@@ -271,7 +291,7 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
     },
     contains(a, c) {
       arity(a, c, 2);
-      const [container, item] = a as [Value, Value];
+      const container = asArray(a[0]!), item = a[1]!;
       if (Array.isArray(container)) return container.some((x) => valueEquals(x, item));
       if (container instanceof QDict) {
         if (typeof item !== 'string') throw bad(c, `a dict can only contain string keys, got ${typeName(item)}`);
@@ -293,7 +313,7 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       if (!RETURNS_EVENTS.has(name)) return [name, new QFunc(name, impl)];
       const marked: BuiltinImpl = (a, c) => {
         const r = impl(a, c);
-        eventLists.add(r as Value[]);
+        if (Array.isArray(r)) eventLists.add(r);
         return r;
       };
       return [name, new QFunc(name, marked)];
@@ -316,6 +336,11 @@ export function toPlain(v: Value): unknown {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (Array.isArray(v)) return v.map(toPlain);
+  if (v instanceof EventList) {
+    const out = new Array<unknown>(v.n);
+    for (let i = 0; i < v.n; i++) out[i] = { id: v.id(i), timestamp: formatTimestamp(v.ts[i]!), duration: v.dur[i]! / 1_000_000, data: v.data[i] };
+    return out;
+  }
   if (v instanceof QEvent) {
     return { id: v.id, timestamp: formatTimestamp(v.timestamp), duration: v.duration / 1_000_000, data: v.data };
   }

@@ -2,7 +2,7 @@ import { canonicalJson, type EventData } from '../model/event.js';
 import { sealData, type Sealed, SLOT } from './data.js';
 import { compileRegex } from './regex.js';
 import { QDict, QEvent, QueryError, type Value } from './values.js';
-import { keepsOrder } from './transforms.js';
+import { EventList } from './event-list.js';
 
 /**
  * `categorize` and `tag`. Rules are validated before any event is looked at.
@@ -96,32 +96,33 @@ function memoFor(key: string): WeakMap<EventData, EventData> {
   return m;
 }
 
-function mapData(evs: readonly QEvent[], memoKey: string, f: (d: EventData) => EventData): QEvent[] {
+function mapData(l: EventList, memoKey: string, f: (d: EventData) => EventData): EventList {
   const byId = memoFor(memoKey);
   const byText = new Map<string, EventData>();
-  const out = new Array<QEvent>(evs.length);
-  for (let i = 0; i < evs.length; i++) {
-    const e = evs[i]!;
+  const out = new Array<EventData>(l.n);
+  for (let i = 0; i < l.n; i++) {
+    const data = l.data[i]!;
     // The data's slot remembers its last mapping (the usual case: the same rules query after query).
-    const slot = (e.data as Sealed)[SLOT];
+    const slot = (data as Sealed)[SLOT];
     let d: EventData | undefined;
     if (slot !== undefined && slot.mapKey === byId) d = slot.mapOut!;
     else {
-      d = byId.get(e.data);
+      d = byId.get(data);
       if (d === undefined) {
-        const text = canonicalJson(e.data);
+        const text = canonicalJson(data);
         d = byText.get(text);
-        if (d === undefined) byText.set(text, (d = f(e.data)));
-        byId.set(e.data, d);
+        if (d === undefined) byText.set(text, (d = f(data)));
+        byId.set(data, d);
       }
       if (slot !== undefined) {
         slot.mapKey = byId;
         slot.mapOut = d;
       }
     }
-    out[i] = new QEvent(e.id, e.timestamp, e.duration, d);
+    out[i] = d;
   }
-  return keepsOrder(evs, out);
+  // Only the data changes: ids and times are shared.
+  return new EventList(l.n, l.ids, l.ts, l.dur, out, l.ascending);
 }
 
 const rulesKey = (fname: string, rules: Value): string => fname + '\u0000' + valueKey(rules);
@@ -135,9 +136,9 @@ function valueKey(v: Value): string {
 
 const UNCATEGORIZED = Object.freeze(['Uncategorized']) as string[];
 
-export function categorize(evs: readonly QEvent[], rules: Value): QEvent[] {
+export function categorizeList(l: EventList, rules: Value): EventList {
   const pairs = parsePairs(rules, 'categorize', asCategory);
-  return mapData(evs, rulesKey('categorize', rules), (data) => {
+  return mapData(l, rulesKey('categorize', rules), (data) => {
     let cat = UNCATEGORIZED;
     for (const [c, rule] of pairs) {
       if (c.length >= cat.length && ruleMatches(rule, data)) cat = c;
@@ -146,11 +147,14 @@ export function categorize(evs: readonly QEvent[], rules: Value): QEvent[] {
   });
 }
 
-export function tag(evs: readonly QEvent[], rules: Value): QEvent[] {
+export function tagList(l: EventList, rules: Value): EventList {
   const pairs = parsePairs(rules, 'tag', asTag);
-  return mapData(evs, rulesKey('tag', rules), (data) => {
+  return mapData(l, rulesKey('tag', rules), (data) => {
     const tags = new Set<string>();
     for (const [t, rule] of pairs) if (!tags.has(t) && ruleMatches(rule, data)) tags.add(t);
     return sealData({ ...data, $tags: [...tags].sort() });
   });
 }
+
+export const categorize = (evs: readonly QEvent[], rules: Value): QEvent[] => categorizeList(EventList.of(evs), rules).events();
+export const tag = (evs: readonly QEvent[], rules: Value): QEvent[] => tagList(EventList.of(evs), rules).events();

@@ -1,6 +1,6 @@
 import { makeBuiltins, valueEquals, type Runtime } from './builtins.js';
 import type { Expr, Stmt } from './parse.js';
-import { QDict, QFunc, QueryError, typeName, type Value } from './values.js';
+import { asArray, QDict, QFunc, QueryError, typeName, type Value } from './values.js';
 
 /**
  * Evaluates a parsed program in a fresh environment (built-ins + TIMEINTERVAL) and returns the
@@ -114,6 +114,8 @@ function binary(op: string, l: Value, r: Value, e: Expr): Value {
     return valueEquals(l, r);
   }
   if (op === '+') {
+    l = asArray(l);
+    r = asArray(r);
     if (typeof l === 'number' && typeof r === 'number') return l + r;
     if (typeof l === 'string' && typeof r === 'string') return l + r;
     if (Array.isArray(l) && Array.isArray(r)) {

@@ -1,4 +1,5 @@
 import type { EventData } from '../model/event.js';
+import { EventList, ListBuilder } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
@@ -71,6 +72,25 @@ export function clippedEvents(evs: readonly QEvent[], first: number, start: numb
   }
   out.length = k;
   return out;
+}
+
+/** `clippedEvents` as an event list: the same events, in the same order, without an object per event. */
+export function clippedList(evs: readonly QEvent[], first: number, start: number, end: number): EventList {
+  const last = upperIndex(evs, end) - 1;
+  const out = new ListBuilder(Math.max(0, last - first + 1));
+  for (let i = last; i >= first; i--) {
+    const e = evs[i]!;
+    const st = e.timestamp, et = st + e.duration;
+    if (et < start) continue;
+    const id = e.id === null ? NaN : e.id;
+    if (st >= start && et <= end) out.add(id, st, e.duration, e.data);
+    else {
+      const s = st < start ? start : st;
+      const t = et > end ? end : et;
+      out.add(id, s, t > s ? t - s : 0, e.data);
+    }
+  }
+  return out.done(false);
 }
 
 /** First index whose start is >= x (span order). */

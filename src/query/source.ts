@@ -4,7 +4,8 @@ import type { Micros } from '../model/time.js';
 import { Reader } from '../storage/read.js';
 import { ChangeLog, type SourceStats } from './change-log.js';
 import { dataInterner } from './data.js';
-import { clippedEvents, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
+import { EventList } from './event-list.js';
+import { clippedEvents, clippedList, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
 import { EVENT_CACHE_MAX, SpanCache } from './span-cache.js';
 import { QEvent } from './values.js';
 
@@ -21,6 +22,8 @@ export interface QuerySource {
    * (start descending, then id ascending), in a list of its own; undefined when the bucket does not exist.
    */
   bucketEvents(id: string, start: Micros, end: Micros): QEvent[] | undefined;
+  /** Optional: `bucketEvents` as an event list (what query_bucket hands on), without an object per event. */
+  bucketList?(id: string, start: Micros, end: Micros): EventList | undefined;
   /** Number of events overlapping [start, end]; undefined when the bucket does not exist. */
   bucketEventCount(id: string, start: Micros, end: Micros): number | undefined;
   /** All buckets, sorted by id. */
@@ -135,6 +138,17 @@ export class SqliteSource implements QuerySource {
       const lo = start - this.log.maxDuration(b.row);
       const sp = this.spans.cover(b.row, lo, end);
       return clippedEvents(sp.events, lowerIndex(sp.events, lo), start, end);
+    });
+  }
+
+  bucketList(id: string, start: Micros, end: Micros): EventList | undefined {
+    return this.snapshot(() => {
+      const b = this.reader.bucket(id);
+      if (!b) return undefined;
+      if (start > end) return EventList.empty();
+      const lo = start - this.log.maxDuration(b.row);
+      const sp = this.spans.cover(b.row, lo, end);
+      return clippedList(sp.events, lowerIndex(sp.events, lo), start, end);
     });
   }
 

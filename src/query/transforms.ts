@@ -1,6 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
+import { EventList, gather, ListBuilder } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
@@ -11,77 +12,50 @@ import { QEvent } from './values.js';
 
 const PULSETIME: Micros = 5_000_000;
 
-/**
- * Lists known to be in ascending start order: what flood, the period transforms and the sorts
- * return, and what order-keeping transforms make of such lists. Lists are never mutated, so the
- * mark stays true, and a year's list is not scanned again by every transform it passes through
- * (each scan reads 700k events scattered over the heap).
- */
-const ascending = new WeakSet<readonly QEvent[]>();
-
-const sorted = <L extends readonly QEvent[]>(out: L): L => {
-  ascending.add(out);
-  return out;
-};
-
-/** `out`, built from `evs` keeping its order and each event's start, marked ascending when `evs` is. */
-export function keepsOrder<L extends readonly QEvent[]>(evs: readonly QEvent[], out: L): L {
-  if (ascending.has(evs)) ascending.add(out);
-  return out;
-}
-
-/** 1: ascending by start; -1: strictly descending (query_bucket's newest-first order); 0: neither. */
-function startOrder(evs: readonly QEvent[]): 1 | -1 | 0 {
-  const n = evs.length;
-  if (n < 2 || ascending.has(evs)) return 1;
-  let i = 1;
-  if (evs[1]!.timestamp >= evs[0]!.timestamp) {
-    while (i < n && evs[i]!.timestamp >= evs[i - 1]!.timestamp) i++;
-    if (i < n) return 0;
-    ascending.add(evs);
-    return 1;
-  }
-  while (i < n && evs[i]!.timestamp < evs[i - 1]!.timestamp) i++;
-  return i === n ? -1 : 0;
-}
-
 /** Most ascending runs merged by hand; more than this and the built-in sort is as good. */
 const MAX_RUNS = 16;
 
 /**
- * Stable ascending sort by start; returns the input itself when already sorted (common after
- * flood). Strictly descending input is reversed (stable, as no two starts are equal). A list made
- * of a few ascending runs — what `sort_by_timestamp(concat(a, b))` sees — is merged run by run, a
- * pass per level with inline comparisons, rather than through the built-in sort's comparator calls.
+ * `l` in ascending start order, stable: `l` itself when it is (the mark is kept, so a list is
+ * scanned once however many transforms it passes through); strictly descending lists (query_bucket
+ * gives newest first) reversed; a few ascending runs — what `sort_by_timestamp(concat(a, b))` sees —
+ * merged run by run; anything else through the built-in sort.
  */
-function sortByStart(evs: readonly QEvent[]): readonly QEvent[] {
-  const order = startOrder(evs);
-  if (order === 1) return evs;
-  if (order === -1) return sorted(evs.slice().reverse());
+export function sortedList(l: EventList): EventList {
+  const order = startOrder(l);
+  if (order === 1) return l;
+  if (order === -1) return reversed(l);
+  const n = l.n, ts = l.ts;
   const bounds = [0];
-  for (let i = 1; i < evs.length && bounds.length <= MAX_RUNS; i++) {
-    if (evs[i]!.timestamp < evs[i - 1]!.timestamp) bounds.push(i);
+  for (let k = 1; k < n && bounds.length <= MAX_RUNS; k++) if (ts[k]! < ts[k - 1]!) bounds.push(k);
+  if (bounds.length > MAX_RUNS) {
+    const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => ts[a]! - ts[b]!); // stable
+    return gather(l, order, true);
   }
-  if (bounds.length > MAX_RUNS) return sorted(evs.slice().sort((a, b) => a.timestamp - b.timestamp));
-  bounds.push(evs.length);
-  return sorted(mergeRuns(evs, bounds));
+  bounds.push(n);
+  return gather(l, mergeRuns(ts, bounds), true);
+}
+
+/** Strictly descending `l` reversed (no equal starts, so the order is the stable one). */
+function reversed(l: EventList): EventList {
+  return new EventList(l.n, l.ids.slice().reverse(), l.ts.slice().reverse(), l.dur.slice().reverse(), l.data.slice().reverse(), true);
 }
 
 /**
- * `evs` sorted by start, given where its ascending runs start (and its length, last): runs merged
- * pairwise, a level at a time. A function of its own so that sortByStart's optimized code never
- * reaches a merge step the interpreter did not run first (that deoptimized it in a cold daemon).
+ * The indices of events starting at `ts`, sorted by start, given where its ascending runs start
+ * (and its length, last): runs merged pairwise, a level at a time; equal starts keep their order.
  */
-function mergeRuns(evs: readonly QEvent[], bounds: number[]): QEvent[] {
-  let src: QEvent[] = evs.slice(), dst = new Array<QEvent>(evs.length);
+function mergeRuns(ts: Float64Array, bounds: number[]): Int32Array {
+  const n = ts.length;
+  let src = new Int32Array(n), dst = new Int32Array(n);
+  for (let k = 0; k < n; k++) src[k] = k;
   for (let runs = bounds; runs.length > 2; ) {
     const next = [0];
     for (let r = 0; r + 1 < runs.length; r += 2) {
       const lo = runs[r]!, mid = runs[r + 1]!, hi = r + 2 < runs.length ? runs[r + 2]! : mid;
       let i = lo, j = mid;
-      // Equal starts take the earlier run's event first: the merge is stable. One loop for the
-      // merge and both tails, so that its every step has run before V8 optimizes it.
-      for (let k = lo; k < hi; k++) dst[k] = j >= hi || (i < mid && src[i]!.timestamp <= src[j]!.timestamp) ? src[i++]! : src[j++]!;
+      // One loop for the merge and both tails, so that its every step has run before V8 optimizes it.
+      for (let k = lo; k < hi; k++) dst[k] = j >= hi || (i < mid && ts[src[i]!]! <= ts[src[j]!]!) ? src[i++]! : src[j++]!;
       next.push(hi);
     }
     [src, dst] = [dst, src];
@@ -90,111 +64,125 @@ function mergeRuns(evs: readonly QEvent[], bounds: number[]): QEvent[] {
   return src;
 }
 
-export function flood(input: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] {
-  if (input.length === 0) return [];
+/** 1: ascending by start; -1: strictly descending (query_bucket's newest-first order); 0: neither. */
+function startOrder(l: EventList): 1 | -1 | 0 {
+  if (l.ascending) return 1;
+  const n = l.n, ts = l.ts;
+  if (n < 2) return 1;
+  let i = 1;
+  if (ts[1]! >= ts[0]!) {
+    while (i < n && ts[i]! >= ts[i - 1]!) i++;
+    if (i < n) return 0;
+    l.ascending = true;
+    return 1;
+  }
+  while (i < n && ts[i]! < ts[i - 1]!) i++;
+  return i === n ? -1 : 0;
+}
+
+export function floodList(input: EventList, pulsetime: Micros = PULSETIME): EventList {
+  if (input.n === 0) return input;
   // query_bucket's newest-first list is read from its end rather than reversed into a copy.
   const order = startOrder(input);
   const desc = order === -1;
-  const evs = order === 0 ? sortByStart(input) : input;
-  const n = evs.length;
-  // At most one event out per event in, so the list is sized once (see clippedEvents in rows.ts).
-  const out = new Array<QEvent>(n);
-  let k = 0;
-  let c = evs[desc ? n - 1 : 0]!;
-  let cStart = c.timestamp, cEnd = c.end;
-  for (let i = 1; i < n; i++) {
-    const e = evs[desc ? n - 1 - i : i]!;
-    const gap = e.timestamp - cEnd;
-    if (gap < pulsetime && sameData(c.data, e.data)) {
-      // Same data, overlapping or within the pulse: absorb e into the current event.
-      if (e.timestamp < cStart) cStart = e.timestamp;
-      if (e.end > cEnd) cEnd = e.end;
+  const l = order === 0 ? sortedList(input) : input;
+  const { n, ids, ts, dur, data } = l;
+  // At most one event out per event in.
+  const out = new ListBuilder(n);
+  let c = desc ? n - 1 : 0;
+  let cStart = ts[c]!, cEnd = cStart + dur[c]!;
+  for (let k = 1; k < n; k++) {
+    const i = desc ? n - 1 - k : k;
+    const s = ts[i]!, e = s + dur[i]!;
+    const gap = s - cEnd;
+    if (gap < pulsetime && sameData(data[c]!, data[i]!)) {
+      // Same data, overlapping or within the pulse: absorb event i into the current one.
+      if (s < cStart) cStart = s;
+      if (e > cEnd) cEnd = e;
       continue;
     }
-    let nextStart = e.timestamp;
+    let nextStart = s;
     if (gap >= 0 && gap < pulsetime) {
       // Different data, small gap: both meet in the middle.
       const half = Math.floor(gap / 2);
       cEnd += half;
-      nextStart = e.timestamp - (gap - half);
+      nextStart = s - (gap - half);
     }
-    out[k++] = floodEvent(c, cStart, cEnd);
-    c = e;
+    out.add(ids[c]!, cStart, cEnd - cStart, data[c]!);
+    c = i;
     cStart = nextStart;
-    cEnd = e.end;
+    cEnd = e;
   }
-  out[k++] = floodEvent(c, cStart, cEnd);
-  out.length = k;
-  return sorted(out);
+  out.add(ids[c]!, cStart, cEnd - cStart, data[c]!);
+  return out.done(true);
 }
 
-/**
- * `c` spanning [start, end]: itself when unchanged. The duration is worked out every time, not
- * only for a changed event: an arithmetic step the interpreter never ran has no type feedback, and
- * optimized code reaching it deoptimizes (flood did, seven times over in a cold daemon's first
- * queries, each time compiled again).
- */
-function floodEvent(c: QEvent, start: Micros, end: Micros): QEvent {
-  const duration = end - start;
-  return start === c.timestamp && duration === c.duration ? c : new QEvent(c.id, start, duration, c.data);
-}
-
-export function filterPeriodIntersect(events: readonly QEvent[], filter: readonly QEvent[]): QEvent[] {
-  if (events.length === 0 || filter.length === 0) return [];
-  const evs = sortByStart(events), fl = sortByStart(filter);
-  // Each fragment ends where an event or a filter period ends: sized once, cut to length at the end.
-  const out = new Array<QEvent>(evs.length + fl.length);
-  let k = 0;
+export function filterPeriodIntersectList(events: EventList, filter: EventList): EventList {
+  if (events.n === 0 || filter.n === 0) return EventList.empty();
+  const a = sortedList(events), f = sortedList(filter);
+  const { ts, dur } = a, fts = f.ts, fdur = f.dur;
+  // Each fragment ends where an event or a filter period ends.
+  const out = new ListBuilder(a.n + f.n);
   let i = 0, j = 0;
-  let e = evs[0]!;
-  let eStart = e.timestamp;
-  const eEnd = (): Micros => e.end;
-  while (i < evs.length && j < fl.length) {
-    const f = fl[j]!;
-    const end = eEnd();
-    if (end - eStart <= 0 || end <= f.timestamp) {
+  let eStart = ts[0]!;
+  while (i < a.n && j < f.n) {
+    const end = ts[i]! + dur[i]!;
+    const fStart = fts[j]!;
+    if (end - eStart <= 0 || end <= fStart) {
       i++;
-      if (i < evs.length) {
-        e = evs[i]!;
-        eStart = e.timestamp;
-      }
+      if (i < a.n) eStart = ts[i]!;
       continue;
     }
-    const fEnd = f.end;
+    const fEnd = fStart + fdur[j]!;
     if (eStart >= fEnd) {
       j++;
       continue;
     }
-    const s = eStart > f.timestamp ? eStart : f.timestamp;
+    const s = eStart > fStart ? eStart : fStart;
     const t = end < fEnd ? end : fEnd;
     // A zero-duration filter event would give an empty fragment (the reference emits it); skip it.
-    if (t > s) out[k++] = s === e.timestamp && t === end ? e : new QEvent(e.id, s, t - s, e.data);
+    if (t > s) out.add(a.ids[i]!, s, t - s, a.data[i]!);
     eStart = t;
   }
-  out.length = k;
-  return sorted(out);
+  return out.done(true);
 }
 
-export function periodUnion(a: readonly QEvent[], b: readonly QEvent[]): QEvent[] {
-  const all = sortByStart([...a, ...b]);
-  const out: QEvent[] = [];
-  if (all.length === 0) return out;
-  const empty = Object.freeze({}) as EventData;
-  let first = all[0]!;
-  let end = first.end;
-  for (let i = 1; i < all.length; i++) {
-    const e = all[i]!;
-    if (e.timestamp <= end) {
-      if (e.end > end) end = e.end;
+const EMPTY_DATA = Object.freeze({}) as EventData;
+
+export function periodUnionList(a: EventList, b: EventList): EventList {
+  const all = sortedList(concatLists([a, b]));
+  if (all.n === 0) return all;
+  const { ids, ts, dur } = all;
+  const out = new ListBuilder(all.n);
+  let first = 0;
+  let end = ts[0]! + dur[0]!;
+  for (let i = 1; i < all.n; i++) {
+    if (ts[i]! <= end) {
+      if (ts[i]! + dur[i]! > end) end = ts[i]! + dur[i]!;
     } else {
-      out.push(new QEvent(first.id, first.timestamp, end - first.timestamp, empty));
-      first = e;
-      end = e.end;
+      out.add(ids[first]!, ts[first]!, end - ts[first]!, EMPTY_DATA);
+      first = i;
+      end = ts[i]! + dur[i]!;
     }
   }
-  out.push(new QEvent(first.id, first.timestamp, end - first.timestamp, empty));
-  return sorted(out);
+  out.add(ids[first]!, ts[first]!, end - ts[first]!, EMPTY_DATA);
+  return out.done(true);
 }
+
+/** The lists one after the other. */
+export function concatLists(lists: readonly EventList[]): EventList {
+  if (lists.length === 1) return lists[0]!;
+  const out = new ListBuilder(lists.reduce((n, l) => n + l.n, 0));
+  for (const l of lists) for (let i = 0; i < l.n; i++) out.copy(l, i);
+  return out.done(false);
+}
+
+// The same transforms over arrays of events (the tests', and the few built-ins not ported to lists).
+const onList = (f: (l: EventList) => EventList) => (evs: readonly QEvent[]): QEvent[] => f(EventList.of(evs)).events();
+export const flood = (evs: readonly QEvent[], pulsetime: Micros = PULSETIME): QEvent[] => floodList(EventList.of(evs), pulsetime).events();
+export const filterPeriodIntersect = (evs: readonly QEvent[], filter: readonly QEvent[]): QEvent[] =>
+  filterPeriodIntersectList(EventList.of(evs), EventList.of(filter)).events();
+export const periodUnion = (a: readonly QEvent[], b: readonly QEvent[]): QEvent[] => periodUnionList(EventList.of(a), EventList.of(b)).events();
 
 /**
  * Priority to `a`; neither list is sorted here (the reference does not). One deviation from the
@@ -265,7 +253,8 @@ const keyText = (v: unknown): string => {
 const objectKeyTexts = new WeakMap<object, string>();
 
 interface Group {
-  first: QEvent;
+  /** Index of the group's first event. */
+  first: number;
   dur: Micros;
 }
 
@@ -277,63 +266,67 @@ interface Groups {
   order: Group[];
 }
 
-function groupIn(gs: Groups, m: Map<string, Group>, k: string, e: QEvent): Group {
+function groupIn(gs: Groups, m: Map<string, Group>, k: string, first: number): Group {
   let g = m.get(k);
   if (g === undefined) {
-    m.set(k, (g = { first: e, dur: 0 }));
+    m.set(k, (g = { first, dur: 0 }));
     gs.order.push(g);
   }
   return g;
 }
 
 /**
- * The group of `e`'s data, or null when it lacks a key. Module-level functions, not closures made
- * per call: optimized code that inlined one call's closures deoptimized at the next call (a
- * different closure object) and was compiled again, in every cold daemon's first queries.
+ * The group of data `d` (first met at event `i`), or null when it lacks a key. Module-level
+ * functions, not closures made per call: optimized code that inlined one call's closures
+ * deoptimized at the next call (a different closure object) and was compiled again.
  */
-function groupOf(gs: Groups, keys: readonly string[], e: QEvent): Group | null {
+function groupOf(gs: Groups, keys: readonly string[], d: EventData, i: number): Group | null {
   if (keys.length === 1) {
     const key = keys[0]!;
-    if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
-    const v = e.data[key];
-    return typeof v === 'string' ? groupIn(gs, gs.byString, v, e) : groupIn(gs, gs.byText, keyText(v), e);
+    if (!Object.prototype.hasOwnProperty.call(d, key)) return null;
+    const v = d[key];
+    return typeof v === 'string' ? groupIn(gs, gs.byString, v, i) : groupIn(gs, gs.byText, keyText(v), i);
   }
   let k = '';
   for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(e.data, key)) return null;
-    const t = keyText(e.data[key]);
+    if (!Object.prototype.hasOwnProperty.call(d, key)) return null;
+    const t = keyText(d[key]);
     // Length-prefixed when combining keys, so no two value tuples share a key text.
     k += `${t.length}:${t}`;
   }
-  return groupIn(gs, gs.byText, k, e);
+  return groupIn(gs, gs.byText, k, i);
 }
 
-export function mergeEventsByKeys(evs: readonly QEvent[], keys: readonly string[]): QEvent[] {
-  if (keys.length === 0) return [];
+export function mergeEventsByKeysList(l: EventList, keys: readonly string[]): EventList {
+  if (keys.length === 0) return EventList.empty();
   // The group per distinct data object, found through its slot (or a map for unsealed data),
   // so 60k events cost ~200 key builds and no hashing per event.
   const pass = nextPass();
   const byData = new Map<EventData, Group | null>();
-  // One key: a string value is its own map key (no text to build); anything else goes by keyText.
   const gs: Groups = { byString: new Map(), byText: new Map(), order: [] };
-  for (let i = 0; i < evs.length; i++) {
-    const e = evs[i]!;
-    const slot = (e.data as Sealed)[SLOT];
+  const { n, data, dur } = l;
+  for (let i = 0; i < n; i++) {
+    const d = data[i]!;
+    const slot = (d as Sealed)[SLOT];
     let g: Group | null | undefined;
     if (slot !== undefined) {
       if (slot.pass === pass) g = slot.value as Group | null;
       else {
         slot.pass = pass;
-        slot.value = g = groupOf(gs, keys, e);
+        slot.value = g = groupOf(gs, keys, d, i);
       }
     } else {
-      g = byData.get(e.data);
-      if (g === undefined) byData.set(e.data, (g = groupOf(gs, keys, e)));
+      g = byData.get(d);
+      if (g === undefined) byData.set(d, (g = groupOf(gs, keys, d, i)));
     }
-    if (g !== null) g.dur += e.duration;
+    if (g !== null) g.dur += dur[i]!;
   }
-  return gs.order.map((g) => new QEvent(null, g.first.timestamp, g.dur, g.first.data));
+  const out = new ListBuilder(gs.order.length);
+  for (const g of gs.order) out.add(NaN, l.ts[g.first]!, g.dur, data[g.first]!);
+  return out.done(false);
 }
+
+export const mergeEventsByKeys = (evs: readonly QEvent[], keys: readonly string[]): QEvent[] => mergeEventsByKeysList(EventList.of(evs), keys).events();
 
 export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] {
   const out: QEvent[] = [];
@@ -353,48 +346,60 @@ export function chunkEventsByKey(evs: readonly QEvent[], key: string): QEvent[] 
   return out;
 }
 
-export const sortByTimestamp = (evs: readonly QEvent[]): QEvent[] => {
-  const s = sortByStart(evs);
-  return s === evs ? sorted(evs.slice()) : (s as QEvent[]);
-};
+export const sortByTimestamp = onList(sortedList);
 
-export const sortByDuration = (evs: readonly QEvent[]): QEvent[] => evs.slice().sort((a, b) => b.duration - a.duration);
+/** Longest first; equal durations keep their order. */
+export function sortByDurationList(l: EventList): EventList {
+  const dur = l.dur;
+  return gather(l, Array.from({ length: l.n }, (_, k) => k).sort((a, b) => dur[b]! - dur[a]!), false);
+}
+export const sortByDuration = onList(sortByDurationList);
 
 /** Seconds, truncated to whole milliseconds as the reference does. */
-export function sumDurations(evs: readonly QEvent[]): number {
+export function sumDurationsList(l: EventList): number {
   let us = 0;
-  for (const e of evs) us += e.duration;
+  for (let i = 0; i < l.n; i++) us += l.dur[i]!;
   return Math.trunc(us / 1000) / 1000;
 }
+export const sumDurations = (evs: readonly QEvent[]): number => sumDurationsList(EventList.of(evs));
 
-export function limitEvents(evs: readonly QEvent[], n: number): QEvent[] {
-  const k = Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : n > 0 ? evs.length : 0;
-  return keepsOrder(evs, evs.slice(0, k));
+export function limitEventsList(l: EventList, n: number): EventList {
+  const k = Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : n > 0 ? l.n : 0;
+  if (k >= l.n) return l;
+  return new EventList(k, l.ids.subarray(0, k), l.ts.subarray(0, k), l.dur.subarray(0, k), l.data.slice(0, k), l.ascending);
+}
+export const limitEvents = (evs: readonly QEvent[], n: number): QEvent[] => limitEventsList(EventList.of(evs), n).events();
+
+/**
+ * `l` with each event's data replaced by `f(data)`: times and ids shared, not copied. `l` itself when
+ * no data changes (the web UI splits its browser events twice; the second time nothing changes).
+ */
+export function withData(l: EventList, f: (d: EventData) => EventData): EventList {
+  let out: EventData[] | null = null;
+  for (let i = 0; i < l.n; i++) {
+    const d = l.data[i]!;
+    const m = f(d);
+    if (m !== d && out === null) out = l.data.slice(0, l.n) as EventData[];
+    if (out !== null) out[i] = m;
+  }
+  return out === null ? l : new EventList(l.n, l.ids, l.ts, l.dur, out, l.ascending);
 }
 
 /** The `$protocol`/`$domain`/`$path`/`$params` split of `data.url`; cached per data object and per URL. */
-export function splitUrlEvents(evs: readonly QEvent[]): QEvent[] {
-  // Made only at the first event that changes: the web UI splits its browser events twice, and the
-  // second time nothing changes, so the list itself is the answer (lists are never mutated).
-  let out: QEvent[] | null = null;
-  for (let i = 0; i < evs.length; i++) {
-    const e = evs[i]!;
-    const slot = (e.data as Sealed)[SLOT];
-    let d = slot !== undefined ? slot.split : splitMemo.get(e.data);
-    if (d === undefined || d === null) {
-      d = splitUrlData(e.data);
-      if (slot !== undefined) slot.split = d;
-      else splitMemo.set(e.data, d);
-    }
-    if (d !== e.data) {
-      if (out === null) {
-        out = new Array<QEvent>(evs.length);
-        for (let k = 0; k < i; k++) out[k] = evs[k]!;
-      }
-      out[i] = new QEvent(e.id, e.timestamp, e.duration, d);
-    } else if (out !== null) out[i] = e;
+export function splitUrlList(l: EventList): EventList {
+  return withData(l, splitOf);
+}
+export const splitUrlEvents = onList(splitUrlList);
+
+function splitOf(data: EventData): EventData {
+  const slot = (data as Sealed)[SLOT];
+  let d = slot !== undefined ? slot.split : splitMemo.get(data);
+  if (d === undefined || d === null) {
+    d = splitUrlData(data);
+    if (slot !== undefined) slot.split = d;
+    else splitMemo.set(data, d);
   }
-  return out === null ? (evs as QEvent[]) : keepsOrder(evs, out);
+  return d;
 }
 
 interface UrlParts { $protocol: string; $domain: string; $path: string; $params: string }

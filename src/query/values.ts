@@ -1,11 +1,13 @@
 import type { Event, EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
+import { EventList } from './event-list.js';
 
 /**
  * Runtime values of the query language. Values are never mutated once built, so variables,
  * lists and events can share them freely (copying `a = b` costs nothing).
  */
-export type Value = null | boolean | number | string | Value[] | QDict | QEvent | QFunc;
+/** Lists of events the built-ins make are EventLists (columns); the language sees them as lists. */
+export type Value = null | boolean | number | string | Value[] | EventList | QDict | QEvent | QFunc;
 
 /** A dict literal. Keys are strings; a Map keeps the last of duplicate keys. */
 export class QDict {
@@ -83,8 +85,11 @@ export function typeName(v: Value): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'string') return 'string';
-  if (Array.isArray(v)) return 'list';
+  if (Array.isArray(v) || v instanceof EventList) return 'list';
   if (v instanceof QDict) return 'dict';
   if (v instanceof QEvent) return 'event';
   return 'function';
 }
+
+/** `v` with an event list as the array of its events (for everything that reads lists generically). */
+export const asArray = (v: Value): Exclude<Value, EventList> => (v instanceof EventList ? v.events() : v);

@@ -1,0 +1,104 @@
+import type { EventData } from '../model/event.js';
+import type { Micros } from '../model/time.js';
+import { QEvent } from './values.js';
+
+/**
+ * A list of events as the transforms pass it on: ids, starts and durations in typed arrays, data as
+ * references (shared, never copied). A year of window events is then a few arrays read in order
+ * rather than 700k objects scattered over the heap, and a transform that changes only data
+ * (categorize, the URL split) or only order shares the others' arrays instead of making an event
+ * per event. Immutable like every value: transforms build new lists. The query language sees a
+ * list of events; `events()` makes one the first time something needs the events themselves.
+ */
+export class EventList {
+  private made: QEvent[] | null = null;
+  constructor(
+    readonly n: number,
+    /** Event ids; NaN for none. */
+    readonly ids: Float64Array,
+    readonly ts: Float64Array,
+    readonly dur: Float64Array,
+    readonly data: readonly EventData[],
+    /** Known to be in ascending start order (set once found out: a fact about immutable arrays). */
+    public ascending: boolean,
+  ) {}
+
+  static of(evs: readonly QEvent[], ascending = false): EventList {
+    const n = evs.length;
+    const ids = new Float64Array(n), ts = new Float64Array(n), dur = new Float64Array(n);
+    const data = new Array<EventData>(n);
+    for (let i = 0; i < n; i++) {
+      const e = evs[i]!;
+      ids[i] = e.id === null ? NaN : e.id;
+      ts[i] = e.timestamp;
+      dur[i] = e.duration;
+      data[i] = e.data;
+    }
+    return new EventList(n, ids, ts, dur, data, ascending);
+  }
+
+  static empty(): EventList {
+    return new EventList(0, new Float64Array(0), new Float64Array(0), new Float64Array(0), [], true);
+  }
+
+  id(i: number): number | null {
+    const x = this.ids[i]!;
+    return x === x ? x : null; // NaN: none
+  }
+
+  at(i: number): QEvent {
+    return new QEvent(this.id(i), this.ts[i]!, this.dur[i]!, this.data[i]!);
+  }
+
+  /** The events themselves, made once. */
+  events(): QEvent[] {
+    if (this.made === null) {
+      const out = new Array<QEvent>(this.n);
+      for (let i = 0; i < this.n; i++) out[i] = this.at(i);
+      this.made = out;
+    }
+    return this.made;
+  }
+}
+
+/** A list being built: at most `cap` events, cut to what was added. */
+export class ListBuilder {
+  n = 0;
+  readonly ids: Float64Array;
+  readonly ts: Float64Array;
+  readonly dur: Float64Array;
+  readonly data: EventData[];
+  constructor(cap: number) {
+    this.ids = new Float64Array(cap);
+    this.ts = new Float64Array(cap);
+    this.dur = new Float64Array(cap);
+    this.data = new Array<EventData>(cap);
+  }
+  add(id: number, ts: Micros, dur: Micros, data: EventData): void {
+    const k = this.n++;
+    this.ids[k] = id;
+    this.ts[k] = ts;
+    this.dur[k] = dur;
+    this.data[k] = data;
+  }
+  /** Event `i` of `l` as it is. */
+  copy(l: EventList, i: number): void {
+    this.add(l.ids[i]!, l.ts[i]!, l.dur[i]!, l.data[i]!);
+  }
+  done(ascending: boolean): EventList {
+    const n = this.n, cap = this.ts.length;
+    if (n === cap) return new EventList(n, this.ids, this.ts, this.dur, this.data, ascending);
+    this.data.length = n;
+    // Views when most of the room was used; copies when little was (a filter's few events must
+    // not hold a year's arrays).
+    const cut = (a: Float64Array): Float64Array => (n * 2 >= cap ? a.subarray(0, n) : a.slice(0, n));
+    return new EventList(n, cut(this.ids), cut(this.ts), cut(this.dur), this.data, ascending);
+  }
+}
+
+/** The events of `l` at `order` (indices into it), in that order. */
+export function gather(l: EventList, order: ArrayLike<number>, ascending: boolean): EventList {
+  const b = new ListBuilder(order.length);
+  for (let k = 0; k < order.length; k++) b.copy(l, order[k]!);
+  return b.done(ascending);
+}
