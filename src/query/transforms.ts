@@ -5,9 +5,11 @@ import { EventList, gather, ListBuilder } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
- * Event transforms with the semantics of ActivityWatch's server (aw-server-rust).
- * Inputs are never modified; outputs are new arrays, or the input itself when nothing changes
- * (lists and events are immutable and shared).
+ * Event transforms with the semantics of ActivityWatch's server (aw-server-rust), over event
+ * lists in columns (event-list.ts): the `…List` functions are what the built-ins call. Each also
+ * has a form over arrays of events (tests; the few built-ins not ported: union_no_overlap,
+ * chunk_events_by_key, simplify_window_titles). Inputs are never modified; outputs are new lists,
+ * or the input itself when nothing changes (lists and events are immutable and shared).
  */
 
 const PULSETIME: Micros = 5_000_000;
