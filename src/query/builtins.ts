@@ -255,7 +255,7 @@ export function makeBuiltins(rt: Runtime): Map<string, QFunc> {
       arity(a, c, 2);
       return T.limitEventsList(evlist(a, 0, c), num(a, 1, c));
     },
-    flood: ofList((l) => T.floodList(l)),
+    flood: ofList(T.floodList),
     merge_events_by_keys(a, c) {
       arity(a, c, 2);
       const keys = list(a, 1, c);
