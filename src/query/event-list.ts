@@ -12,6 +12,8 @@ import { QEvent } from './values.js';
  */
 export class EventList {
   private made: QEvent[] | null = null;
+  /** Where query_bucket cut this list from, if it did (see floodList); null for every other list. */
+  origin: ListOrigin | null = null;
   constructor(
     readonly n: number,
     /** Event ids; NaN for none. */
@@ -59,6 +61,29 @@ export class EventList {
     }
     return this.made;
   }
+}
+
+/**
+ * A flood answer kept with the cached events it was cut from, for the next flood of a list cut the
+ * same way: the web UI asks the same periods again and again, mostly after a heartbeat changed only
+ * the newest events.
+ */
+export interface FloodMemo {
+  readonly start: Micros;
+  readonly end: Micros;
+  readonly pulsetime: Micros;
+  readonly out: EventList;
+  /** For each event of `out`, the index (in ascending order) of the input event it began at. */
+  readonly began: Int32Array;
+  /** Input events starting at or after this may differ from the ones `out` was made of (Infinity: none do). */
+  stable: number;
+}
+
+/** Where query_bucket cut a list from: the holder of the cached events' flood memo, and the period. */
+export interface ListOrigin {
+  readonly holder: { flood: FloodMemo | null };
+  readonly start: Micros;
+  readonly end: Micros;
 }
 
 /** A list being built: at most `cap` events, cut to what was added. */

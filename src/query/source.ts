@@ -64,6 +64,14 @@ export function memorySource(buckets: { id: string; hostname?: string; events: E
  * The cache is exact: each read transaction first follows the storage writer's change log
  * (change-log.ts), which truncates or drops what changed.
  */
+/**
+ * A list cut from the cache at least this long keeps its flood there for the next ask of the same
+ * period (transforms.ts, floodList): a shorter one floods in well under a millisecond, and keeping
+ * its answer would only cost memory. At most one flood is kept per cached bucket, no longer than
+ * the bucket's cached events: ≈ 36 bytes per event against the cache's 64.
+ */
+export const FLOOD_MEMO_MIN = 10_000;
+
 export class SqliteSource implements QuerySource {
   private readonly reader: Reader;
   private readonly eventsStmt: Database.Statement;
@@ -77,7 +85,12 @@ export class SqliteSource implements QuerySource {
   private synced = false;
   readonly stats: SourceStats = { rowsRead: 0, drops: 0, pruned: 0 };
 
-  constructor(readonly db: Database.Database, cacheMax = EVENT_CACHE_MAX) {
+  constructor(
+    readonly db: Database.Database,
+    cacheMax = EVENT_CACHE_MAX,
+    /** Lists from bucketList at least this long keep their flood with the cache (see FLOOD_MEMO_MIN). */
+    private readonly floodMemoMin = FLOOD_MEMO_MIN,
+  ) {
     this.reader = new Reader(db);
     this.eventsStmt = db
       .prepare(
@@ -148,7 +161,9 @@ export class SqliteSource implements QuerySource {
       if (start > end) return EventList.empty();
       const lo = start - this.log.maxDuration(b.row);
       const sp = this.spans.cover(b.row, lo, end);
-      return clippedList(sp.events, lowerIndex(sp.events, lo), start, end);
+      const l = clippedList(sp.events, lowerIndex(sp.events, lo), start, end);
+      if (l.n >= this.floodMemoMin) l.origin = { holder: sp, start, end };
+      return l;
     });
   }
 

@@ -1,3 +1,4 @@
+import type { FloodMemo } from './event-list.js';
 import { lowerIndex } from './rows.js';
 import type { QEvent } from './values.js';
 
@@ -26,6 +27,8 @@ export interface Span {
   lo: number;
   hi: number;
   hiIncl: boolean;
+  /** The last flood of a list cut from these events (event-list.ts); told here what changed since. */
+  flood: FloodMemo | null;
 }
 
 /** Reads the stored events of a bucket row with start in the given range, in span order. */
@@ -54,7 +57,7 @@ export class SpanCache {
       }
     }
     if (sp === undefined) {
-      sp = { events: this.load(row, lo, true, hi, true), lo, hi, hiIncl: true };
+      sp = { events: this.load(row, lo, true, hi, true), lo, hi, hiIncl: true, flood: null };
       this.cached += sp.events.length;
     } else {
       if (lo < sp.lo) {
@@ -62,11 +65,13 @@ export class SpanCache {
         this.cached += below.length;
         sp.events = below.concat(sp.events);
         sp.lo = lo;
+        sp.flood = null; // every event's place in a cut moves
       }
       if (hi > sp.hi || (hi === sp.hi && !sp.hiIncl)) {
         const above = this.load(row, sp.hi, !sp.hiIncl, hi, true);
         this.cached += above.length;
         for (const e of above) sp.events.push(e);
+        if (above.length > 0 && sp.flood !== null) sp.flood.stable = Math.min(sp.flood.stable, sp.hi);
         sp.hi = hi;
         sp.hiIncl = true;
       }
@@ -87,6 +92,7 @@ export class SpanCache {
     if (sp === undefined || from > sp.hi || (from === sp.hi && !sp.hiIncl)) return;
     if (from <= sp.lo) return this.drop(row);
     const k = lowerIndex(sp.events, from);
+    if (sp.flood !== null) sp.flood.stable = Math.min(sp.flood.stable, from);
     this.cached -= sp.events.length - k;
     sp.events.length = k;
     sp.hi = from;

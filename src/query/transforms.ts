@@ -1,7 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
-import { EventList, gather, ListBuilder } from './event-list.js';
+import { EventList, type FloodMemo, gather, ListBuilder } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
@@ -82,22 +82,82 @@ function startOrder(l: EventList): 1 | -1 | 0 {
   return i === n ? -1 : 0;
 }
 
+/**
+ * Flood: gaps shorter than `pulsetime` closed, neighbours with equal data merged. A list query_bucket
+ * cut from the cache (`origin`) keeps its answer there; the next flood of the same cut reuses it
+ * whole when nothing changed, or up to where the cache says events changed (a heartbeat: the newest).
+ */
 export function floodList(input: EventList, pulsetime: Micros = PULSETIME): EventList {
   if (input.n === 0) return input;
   // query_bucket's newest-first list is read from its end rather than reversed into a copy.
   const order = startOrder(input);
-  const desc = order === -1;
-  const l = order === 0 ? sortedList(input) : input;
+  if (order === 0) return floodScan(sortedList(input), false, pulsetime, null, 0).out;
+  const o = input.origin;
+  if (o === null) return floodScan(input, order === -1, pulsetime, null, 0).out;
+  // The same cut of the same cached events as last time: the events starting before `stable` are
+  // the same as then, so the answer is too up to the last event that began among them.
+  const prev = o.holder.flood;
+  const same = prev !== null && prev.start === o.start && prev.end === o.end && prev.pulsetime === pulsetime;
+  if (same && prev.stable === Infinity) return prev.out;
+  let m = -1;
+  if (same) {
+    const stableIdx = countBefore(input, order === -1, prev.stable);
+    // The last output event that began at an unchanged input event.
+    let lo = 0, hi = prev.out.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (prev.began[mid]! < stableIdx) lo = mid + 1;
+      else hi = mid;
+    }
+    m = lo - 1;
+  }
+  const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m);
+  o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began, stable: Infinity };
+  return r.out;
+}
+
+/** Events of `l` (ascending, or strictly descending when `desc`) starting before `x`. */
+function countBefore(l: EventList, desc: boolean, x: number): number {
+  const ts = l.ts;
+  let lo = 0, hi = l.n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (desc ? ts[mid]! >= x : ts[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return desc ? l.n - lo : lo;
+}
+
+/**
+ * Flood of `l`, in ascending order (a strictly descending `l` is read from its end). With `prev`,
+ * its first `m` output events are taken as they are and the scan resumes at the input event its
+ * output event `m` began at, with the start that event had: the scan's state there is exactly that.
+ */
+function floodScan(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMemo | null, m: number): { out: EventList; began: Int32Array } {
   const { n, ids, ts, dur, data } = l;
   // At most one event out per event in.
   const out = new ListBuilder(n);
-  let c = desc ? n - 1 : 0;
-  let cStart = ts[c]!, cEnd = cStart + dur[c]!;
-  for (let k = 1; k < n; k++) {
+  const began = new Int32Array(n);
+  let c = 0; // ascending index of the current event
+  let cStart: number;
+  if (prev !== null) {
+    const p = prev.out;
+    out.ids.set(p.ids.subarray(0, m));
+    out.ts.set(p.ts.subarray(0, m));
+    out.dur.set(p.dur.subarray(0, m));
+    for (let j = 0; j < m; j++) out.data[j] = p.data[j]!;
+    out.n = m;
+    began.set(prev.began.subarray(0, m));
+    c = prev.began[m]!;
+    cStart = p.ts[m]!;
+  } else cStart = ts[desc ? n - 1 : 0]!;
+  let ci = desc ? n - 1 - c : c;
+  let cEnd = ts[ci]! + dur[ci]!;
+  for (let k = c + 1; k < n; k++) {
     const i = desc ? n - 1 - k : k;
     const s = ts[i]!, e = s + dur[i]!;
     const gap = s - cEnd;
-    if (gap < pulsetime && sameData(data[c]!, data[i]!)) {
+    if (gap < pulsetime && sameData(data[ci]!, data[i]!)) {
       // Same data, overlapping or within the pulse: absorb event i into the current one.
       if (s < cStart) cStart = s;
       if (e > cEnd) cEnd = e;
@@ -110,13 +170,17 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
       cEnd += half;
       nextStart = s - (gap - half);
     }
-    out.add(ids[c]!, cStart, cEnd - cStart, data[c]!);
-    c = i;
+    began[out.n] = c;
+    out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
+    c = k;
+    ci = i;
     cStart = nextStart;
     cEnd = e;
   }
-  out.add(ids[c]!, cStart, cEnd - cStart, data[c]!);
-  return out.done(true);
+  began[out.n] = c;
+  out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
+  const done = out.done(true);
+  return { out: done, began: done.n * 2 >= n ? began.subarray(0, done.n) : began.slice(0, done.n) };
 }
 
 export function filterPeriodIntersectList(events: EventList, filter: EventList): EventList {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { EventData } from '../../src/model/event.js';
+import { EventList, type FloodMemo } from '../../src/query/event-list.js';
 import * as T from '../../src/query/transforms.js';
 import { QEvent } from '../../src/query/values.js';
 import { rng } from './helpers.js';
@@ -179,5 +181,75 @@ describe('property: ordering', () => {
       const shuffled = cut.slice().sort(() => r() - 0.5);
       expect(starts(T.sortByTimestamp(shuffled))).toEqual(starts(cut));
     }
+  });
+});
+
+describe('property: flood resumed from the answer kept for the same cut', () => {
+  /** Strictly increasing starts (query_bucket's lists are, read from their end), gaps and overlaps around the pulsetime. */
+  function history(r: () => number, from: number, t0: number, n: number, datas: EventData[]): QEvent[] {
+    const out: QEvent[] = [];
+    let t = t0;
+    for (let i = 0; i < n; i++) {
+      const dur = r() < 0.1 ? 0 : Math.floor(r() * 20_000_000);
+      // A copy each: equal data, never the same object (what is reused is then told apart below).
+      out.push(new QEvent(from + i, t, dur, { ...datas[Math.floor(r() * datas.length)]! }));
+      t += 1 + Math.floor(r() * 12_000_000) + (r() < 0.5 ? dur : 0);
+    }
+    return out;
+  }
+  const plain = (l: EventList) => l.events().map((e) => [e.id, e.timestamp, e.duration, JSON.stringify(e.data)]);
+
+  it('equals a flood from scratch after each change to the newest events, and reuses what did not change', () => {
+    let reused = 0;
+    for (const seed of SEEDS) {
+      const r = rng(seed);
+      const datas: EventData[] = [{ app: 'a' }, { app: 'b' }, { app: 'c', t: [1] }];
+      const desc = seed % 2 === 0; // query_bucket's newest-first order, and ascending
+      const holder = { flood: null as FloodMemo | null };
+      const cut = (evs: QEvent[], memo: boolean): EventList => {
+        const l = EventList.of(desc ? evs.slice().reverse() : evs);
+        if (memo) l.origin = { holder, start: 0, end: 1 };
+        return l;
+      };
+      let evs = history(r, 1, 0, 200 + Math.floor(r() * 300), datas);
+      let prev = T.floodList(cut(evs, true));
+      expect(plain(prev)).toEqual(plain(T.floodList(cut(evs, false))));
+      // Nothing changed: the kept answer itself.
+      expect(T.floodList(cut(evs, true))).toBe(prev);
+      for (let change = 0; change < 6; change++) {
+        // Events from a random one on change (replaced, merged, dropped, added), as the cache reports
+        // them: by the earliest start that may differ. The events before it are equal copies.
+        const k = Math.floor(r() * evs.length);
+        const from = evs[k]!.timestamp;
+        const kept = evs.slice(0, k).map((e) => new QEvent(e.id, e.timestamp, e.duration, { ...e.data }));
+        const after = history(r, 10_000 * (change + 1), from, Math.floor(r() * 40), datas);
+        evs = kept.concat(after);
+        if (evs.length === 0) break;
+        holder.flood!.stable = Math.min(holder.flood!.stable, from);
+        const out = T.floodList(cut(evs, true));
+        const fresh = T.floodList(cut(evs, false));
+        expect(plain(out), `seed ${seed}, change ${change}`).toEqual(plain(fresh));
+        // A reused answer keeps the data objects it was made with; a fresh flood has the copies.
+        if (out.data[0] === prev.data[0]) {
+          reused++;
+          expect(fresh.data[0]).not.toBe(prev.data[0]);
+        }
+        expect(holder.flood!.out).toBe(out);
+        prev = out;
+      }
+    }
+    expect(reused).toBeGreaterThan(100);
+  });
+
+  it('a kept answer for another period or pulsetime is not used', () => {
+    const datas: EventData[] = [{ app: 'a' }, { app: 'b' }];
+    const evs = history(rng(5), 1, 0, 300, datas);
+    const holder = { flood: null as FloodMemo | null };
+    const l = (start: number) => Object.assign(EventList.of(evs), { origin: { holder, start, end: 10 } });
+    const a = T.floodList(l(0));
+    expect(T.floodList(l(1))).not.toBe(a);
+    const b = T.floodList(l(1), 1_000_000);
+    expect(plain(b)).toEqual(plain(T.floodList(EventList.of(evs), 1_000_000)));
+    expect(T.floodList(l(1), 1_000_000)).toBe(b);
   });
 });
