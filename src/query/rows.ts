@@ -1,6 +1,6 @@
 import type { EventData } from '../model/event.js';
 import { EventList, ListBuilder } from './event-list.js';
-import { QEvent } from './values.js';
+import type { QEvent } from './values.js';
 
 /**
  * An event row as one text value ("id,start,end,data"): the driver's per-value cost dominates
@@ -9,23 +9,44 @@ import { QEvent } from './values.js';
 export const ROW_TEXT = `id || ',' || starttime || ',' || endtime || ',' || data`;
 
 /**
- * Rows (ROW_TEXT) in start-ascending order → events in span order: start ascending, equal starts
- * by id descending, i.e. the reverse of answer order (start descending, then id ascending).
+ * Events in columns, in span order (start ascending, equal starts by id descending, i.e. the
+ * reverse of answer order): what the cache keeps. The arrays may be longer than `n`.
  */
-export function decodeRows(rows: string[], intern: (text: string) => EventData): QEvent[] {
+export interface Columns {
+  n: number;
+  ids: Float64Array;
+  ts: Float64Array;
+  dur: Float64Array;
+  data: EventData[];
+}
+
+/** Rows (ROW_TEXT) in start-ascending order → events in columns, in span order. */
+export function decodeRows(rows: string[], intern: (text: string) => EventData): Columns {
   const n = rows.length;
-  const out = new Array<QEvent>(n);
+  const ids = new Float64Array(n), ts = new Float64Array(n), dur = new Float64Array(n);
+  const data = new Array<EventData>(n);
   let ties = false;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     const c1 = r.indexOf(','), c2 = r.indexOf(',', c1 + 1), c3 = r.indexOf(',', c2 + 1);
     const start = integerAt(r, c1 + 1, c2);
-    out[i] = new QEvent(integerAt(r, 0, c1), start, integerAt(r, c2 + 1, c3) - start, intern(r.slice(c3 + 1)));
-    if (i > 0 && start === out[i - 1]!.timestamp) ties = true;
+    ids[i] = integerAt(r, 0, c1);
+    ts[i] = start;
+    dur[i] = integerAt(r, c2 + 1, c3) - start;
+    data[i] = intern(r.slice(c3 + 1));
+    if (i > 0 && start === ts[i - 1]!) ties = true;
   }
+  const c = { n, ids, ts, dur, data };
+  if (!ties) return c;
   // The index gives start order only; equal starts must come by id descending.
-  if (ties) out.sort((a, b) => a.timestamp - b.timestamp || b.id! - a.id!);
-  return out;
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => ts[a]! - ts[b]! || ids[b]! - ids[a]!);
+  return {
+    n,
+    ids: Float64Array.from(order, (k) => ids[k]!),
+    ts: Float64Array.from(order, (k) => ts[k]!),
+    dur: Float64Array.from(order, (k) => dur[k]!),
+    data: order.map((k) => data[k]!),
+  };
 }
 
 /**
@@ -50,66 +71,50 @@ export function integerAt(text: string, from: number, to: number): number {
 }
 
 /**
- * The events of `evs` (span order) overlapping [start, end] (touching counts) among those from
- * index `first` on, clipped to the window, in answer order. Events inside the window are shared,
- * not copied: only the few crossing an edge are new.
+ * The events of `c` (span order) overlapping [start, end] (touching counts) among those from
+ * index `first` on, clipped to the window, in answer order, as new events.
  */
-export function clippedEvents(evs: readonly QEvent[], first: number, start: number, end: number): QEvent[] {
-  const last = upperIndex(evs, end) - 1;
-  // Sized once: a month is tens of thousands of events, and growing by push copies the list again and again.
-  const out = new Array<QEvent>(Math.max(0, last - first + 1));
-  let k = 0;
-  for (let i = last; i >= first; i--) {
-    const e = evs[i]!;
-    const st = e.timestamp, et = st + e.duration;
-    if (et < start) continue;
-    if (st >= start && et <= end) out[k++] = e;
-    else {
-      const s = st < start ? start : st;
-      const t = et > end ? end : et;
-      out[k++] = new QEvent(e.id, s, t > s ? t - s : 0, e.data);
-    }
-  }
-  out.length = k;
-  return out;
+export function clippedEvents(c: Columns, first: number, start: number, end: number): QEvent[] {
+  return clippedList(c, first, start, end).events();
 }
 
-/** `clippedEvents` as an event list: the same events, in the same order, without an object per event. */
-export function clippedList(evs: readonly QEvent[], first: number, start: number, end: number): EventList {
-  const last = upperIndex(evs, end) - 1;
+/** `clippedEvents` as an event list, without an object per event. */
+export function clippedList(c: Columns, first: number, start: number, end: number): EventList {
+  const { ids, ts, dur, data } = c;
+  const last = upperIndex(c, end) - 1;
   const out = new ListBuilder(Math.max(0, last - first + 1));
   for (let i = last; i >= first; i--) {
-    const e = evs[i]!;
-    const st = e.timestamp, et = st + e.duration;
+    const st = ts[i]!, d = dur[i]!, et = st + d;
     if (et < start) continue;
-    const id = e.id === null ? NaN : e.id;
-    if (st >= start && et <= end) out.add(id, st, e.duration, e.data);
+    if (st >= start && et <= end) out.add(ids[i]!, st, d, data[i]!);
     else {
       const s = st < start ? start : st;
       const t = et > end ? end : et;
-      out.add(id, s, t > s ? t - s : 0, e.data);
+      out.add(ids[i]!, s, t > s ? t - s : 0, data[i]!);
     }
   }
   return out.done(false);
 }
 
 /** First index whose start is >= x (span order). */
-export function lowerIndex(evs: readonly QEvent[], x: number): number {
-  let lo = 0, hi = evs.length;
+export function lowerIndex(c: Columns, x: number): number {
+  const ts = c.ts;
+  let lo = 0, hi = c.n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (evs[mid]!.timestamp < x) lo = mid + 1;
+    if (ts[mid]! < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /** First index whose start is > x (span order). */
-function upperIndex(evs: readonly QEvent[], x: number): number {
-  let lo = 0, hi = evs.length;
+function upperIndex(c: Columns, x: number): number {
+  const ts = c.ts;
+  let lo = 0, hi = c.n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (evs[mid]!.timestamp <= x) lo = mid + 1;
+    if (ts[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

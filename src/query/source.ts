@@ -5,7 +5,7 @@ import { Reader } from '../storage/read.js';
 import { ChangeLog, type SourceStats } from './change-log.js';
 import { dataInterner } from './data.js';
 import { EventList } from './event-list.js';
-import { clippedEvents, clippedList, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
+import { clippedEvents, clippedList, type Columns, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
 import { EVENT_CACHE_MAX, SpanCache } from './span-cache.js';
 import { QEvent } from './values.js';
 
@@ -56,6 +56,14 @@ export function memorySource(buckets: { id: string; hostname?: string; events: E
 }
 
 /**
+ * A list cut from the cache at least this long keeps its flood there for the next ask of the same
+ * period (transforms.ts, floodList): a shorter one floods in well under a millisecond, and keeping
+ * its answer would only cost memory. At most one flood is kept per cached bucket, no longer than
+ * the bucket's cached events: ≈ 36 bytes an event against the cache's 40.
+ */
+export const FLOOD_MEMO_MIN = 10_000;
+
+/**
  * Source over a (read-only) SQLite connection. Bucket lookups go through the storage Reader;
  * event rows are read in raw mode and decoded once (rows.ts).
  *
@@ -64,14 +72,6 @@ export function memorySource(buckets: { id: string; hostname?: string; events: E
  * The cache is exact: each read transaction first follows the storage writer's change log
  * (change-log.ts), which truncates or drops what changed.
  */
-/**
- * A list cut from the cache at least this long keeps its flood there for the next ask of the same
- * period (transforms.ts, floodList): a shorter one floods in well under a millisecond, and keeping
- * its answer would only cost memory. At most one flood is kept per cached bucket, no longer than
- * the bucket's cached events: ≈ 36 bytes per event against the cache's 64.
- */
-export const FLOOD_MEMO_MIN = 10_000;
-
 export class SqliteSource implements QuerySource {
   private readonly reader: Reader;
   private readonly eventsStmt: Database.Statement;
@@ -125,7 +125,7 @@ export class SqliteSource implements QuerySource {
   }
 
   /** Stored events with start in the given range, in span order. */
-  private load(row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean): QEvent[] {
+  private load(row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean): Columns {
     const key = `${loIncl ? '>=' : '>'}${hiIncl ? '<=' : '<'}`;
     let stmt = this.loadStmts.get(key);
     if (stmt === undefined) {
@@ -150,7 +150,7 @@ export class SqliteSource implements QuerySource {
       if (start > end) return [];
       const lo = start - this.log.maxDuration(b.row);
       const sp = this.spans.cover(b.row, lo, end);
-      return clippedEvents(sp.events, lowerIndex(sp.events, lo), start, end);
+      return clippedEvents(sp, lowerIndex(sp, lo), start, end);
     });
   }
 
@@ -161,7 +161,7 @@ export class SqliteSource implements QuerySource {
       if (start > end) return EventList.empty();
       const lo = start - this.log.maxDuration(b.row);
       const sp = this.spans.cover(b.row, lo, end);
-      const l = clippedList(sp.events, lowerIndex(sp.events, lo), start, end);
+      const l = clippedList(sp, lowerIndex(sp, lo), start, end);
       if (l.n >= this.floodMemoMin) l.origin = { holder: sp, start, end };
       return l;
     });

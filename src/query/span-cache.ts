@@ -1,29 +1,26 @@
 import type { FloodMemo } from './event-list.js';
-import { lowerIndex } from './rows.js';
-import type { QEvent } from './values.js';
+import { type Columns, lowerIndex } from './rows.js';
 
 /** Most events a source keeps cached over all buckets (see CACHED_EVENT_BYTES). */
 export const EVENT_CACHE_MAX = 2_000_000;
 
 /**
- * What one cached event costs: the query engine's own immutable event object (header and four
- * fields, 28 bytes), its start and duration as boxed numbers (12 bytes each), a pointer to its
- * (interned, shared) data object, and the array's slot and spare capacity. Cached events are
- * handed to queries as they are, so a warm query allocates only for events crossing its edges.
+ * What one cached event costs: its id, start and duration in typed arrays (24 bytes), a pointer to
+ * its (interned, shared) data object, and the arrays' spare room for appends. Columns rather than
+ * an object per event: a year is then a few arrays, which the garbage collector does not walk
+ * event by event, and a query cuts its lists from them with one read per field.
  * Turns `query.cache_mb` into a number of events.
  */
-export const CACHED_EVENT_BYTES = 64;
+export const CACHED_EVENT_BYTES = 40;
 
 export const cacheEventsFor = (mb: number): number => Math.max(1, Math.floor((mb * 1024 * 1024) / CACHED_EVENT_BYTES));
 
 /**
  * The cached events of one bucket: every stored event whose start lies in [lo, hi] (hi excluded
- * when !hiIncl), in span order (see rows.ts), so that new events append at the end and a change
- * from start S on is a truncation.
+ * when !hiIncl), in columns in span order (see rows.ts), so that new events append at the end and
+ * a change from start S on is a truncation.
  */
-export interface Span {
-  /** In span order (see rows.ts). */
-  events: QEvent[];
+export interface Span extends Columns {
   lo: number;
   hi: number;
   hiIncl: boolean;
@@ -32,7 +29,7 @@ export interface Span {
 }
 
 /** Reads the stored events of a bucket row with start in the given range, in span order. */
-export type SpanLoader = (row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean) => QEvent[];
+export type SpanLoader = (row: number, lo: number, loIncl: boolean, hi: number, hiIncl: boolean) => Columns;
 
 /**
  * One span per bucket row, least recently used first; at most `max` events over all of them.
@@ -52,26 +49,26 @@ export class SpanCache {
       // A far-away range replaces the span rather than reading the whole gap in between.
       const gap = hi < sp.lo ? sp.lo - hi : lo > sp.hi ? lo - sp.hi : 0;
       if (gap > hi - lo) {
-        this.cached -= sp.events.length;
+        this.cached -= sp.n;
         sp = undefined;
       }
     }
     if (sp === undefined) {
-      sp = { events: this.load(row, lo, true, hi, true), lo, hi, hiIncl: true, flood: null };
-      this.cached += sp.events.length;
+      sp = { ...this.load(row, lo, true, hi, true), lo, hi, hiIncl: true, flood: null };
+      this.cached += sp.n;
     } else {
       if (lo < sp.lo) {
         const below = this.load(row, lo, true, sp.lo, false);
-        this.cached += below.length;
-        sp.events = below.concat(sp.events);
+        this.cached += below.n;
+        prepend(sp, below);
         sp.lo = lo;
         sp.flood = null; // every event's place in a cut moves
       }
       if (hi > sp.hi || (hi === sp.hi && !sp.hiIncl)) {
         const above = this.load(row, sp.hi, !sp.hiIncl, hi, true);
-        this.cached += above.length;
-        for (const e of above) sp.events.push(e);
-        if (above.length > 0 && sp.flood !== null) sp.flood.stable = Math.min(sp.flood.stable, sp.hi);
+        this.cached += above.n;
+        append(sp, above);
+        if (above.n > 0 && sp.flood !== null) sp.flood.stable = Math.min(sp.flood.stable, sp.hi);
         sp.hi = hi;
         sp.hiIncl = true;
       }
@@ -91,17 +88,18 @@ export class SpanCache {
     const sp = this.spans.get(row);
     if (sp === undefined || from > sp.hi || (from === sp.hi && !sp.hiIncl)) return;
     if (from <= sp.lo) return this.drop(row);
-    const k = lowerIndex(sp.events, from);
+    const k = lowerIndex(sp, from);
     if (sp.flood !== null) sp.flood.stable = Math.min(sp.flood.stable, from);
-    this.cached -= sp.events.length - k;
-    sp.events.length = k;
+    this.cached -= sp.n - k;
+    sp.n = k;
+    sp.data.length = k;
     sp.hi = from;
     sp.hiIncl = false;
   }
 
   drop(row: number): void {
     const sp = this.spans.get(row);
-    if (sp !== undefined) this.cached -= sp.events.length;
+    if (sp !== undefined) this.cached -= sp.n;
     this.spans.delete(row);
   }
 
@@ -109,4 +107,44 @@ export class SpanCache {
     this.spans.clear();
     this.cached = 0;
   }
+}
+
+/** `c`'s events before the span's, in new arrays of the exact size. */
+function prepend(sp: Span, c: Columns): void {
+  const n = c.n + sp.n;
+  const join = (a: Float64Array, b: Float64Array): Float64Array => {
+    const out = new Float64Array(n);
+    out.set(a.subarray(0, c.n));
+    out.set(b.subarray(0, sp.n), c.n);
+    return out;
+  };
+  sp.ids = join(c.ids, sp.ids);
+  sp.ts = join(c.ts, sp.ts);
+  sp.dur = join(c.dur, sp.dur);
+  sp.data = c.data.slice(0, c.n).concat(sp.data);
+  sp.n = n;
+}
+
+/**
+ * `c`'s events after the span's. The arrays grow by half again when full: a watcher's span takes
+ * one new event at a time, and the events a heartbeat changed are re-read into the room they left.
+ */
+function append(sp: Span, c: Columns): void {
+  const n = sp.n + c.n;
+  if (n > sp.ts.length) {
+    const cap = Math.max(n, Math.ceil(sp.n * 1.5), 64);
+    const grow = (a: Float64Array): Float64Array => {
+      const out = new Float64Array(cap);
+      out.set(a.subarray(0, sp.n));
+      return out;
+    };
+    sp.ids = grow(sp.ids);
+    sp.ts = grow(sp.ts);
+    sp.dur = grow(sp.dur);
+  }
+  sp.ids.set(c.ids.subarray(0, c.n), sp.n);
+  sp.ts.set(c.ts.subarray(0, c.n), sp.n);
+  sp.dur.set(c.dur.subarray(0, c.n), sp.n);
+  for (let i = 0; i < c.n; i++) sp.data.push(c.data[i]!);
+  sp.n = n;
 }
