@@ -14,6 +14,8 @@ export class EventList {
   private made: QEvent[] | null = null;
   /** Where query_bucket cut this list from, if it did (see floodList); null for every other list. */
   origin: ListOrigin | null = null;
+  /** Known to hold only data whose URL split changes nothing (see splitUrlList): a fact, like `ascending`. */
+  urlSplit = false;
   constructor(
     readonly n: number,
     /** Event ids; NaN for none. */

@@ -26,7 +26,12 @@ const MAX_RUNS = 16;
 export function sortedList(l: EventList): EventList {
   const order = startOrder(l);
   if (order === 1) return l;
-  if (order === -1) return reversed(l);
+  const out = order === -1 ? reversed(l) : sortedRuns(l);
+  out.urlSplit = l.urlSplit;
+  return out;
+}
+
+function sortedRuns(l: EventList): EventList {
   const n = l.n, ts = l.ts;
   const bounds = [0];
   for (let k = 1; k < n && bounds.length <= MAX_RUNS; k++) if (ts[k]! < ts[k - 1]!) bounds.push(k);
@@ -240,7 +245,9 @@ export function concatLists(lists: readonly EventList[]): EventList {
   if (lists.length === 1) return lists[0]!;
   const out = new ListBuilder(lists.reduce((n, l) => n + l.n, 0));
   for (const l of lists) for (let i = 0; i < l.n; i++) out.copy(l, i);
-  return out.done(false);
+  const list = out.done(false);
+  list.urlSplit = lists.every((l) => l.n === 0 || l.urlSplit);
+  return list;
 }
 
 // The same transforms over arrays of events (the tests', and the few built-ins not ported to lists).
@@ -453,7 +460,11 @@ export function withData(l: EventList, f: (d: EventData) => EventData): EventLis
 
 /** The `$protocol`/`$domain`/`$path`/`$params` split of `data.url`; cached per data object and per URL. */
 export function splitUrlList(l: EventList): EventList {
-  return withData(l, splitOf);
+  // The web UI splits each browser's events, then all of them again.
+  if (l.urlSplit) return l;
+  const out = withData(l, splitOf);
+  out.urlSplit = true;
+  return out;
 }
 export const splitUrlEvents = onList(splitUrlList);
 

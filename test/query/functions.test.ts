@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EventList } from '../../src/query/event-list.js';
 import * as T from '../../src/query/transforms.js';
 import { compileRegex } from '../../src/query/regex.js';
 import { memorySource } from '../../src/query/source.js';
@@ -438,6 +439,19 @@ describe('split_url_events', () => {
     const [out] = T.splitUrlEvents([e]);
     expect(out).toEqual(e);
     expect(out!.data).toBe(e.data); // the same data object, not a copy
+  });
+  it('a list already split is returned as it is; sorting and concatenating keep that known, a list with an unsplit part is split', () => {
+    const a = q(`a = split_url_events(query_bucket("a")); return split_url_events(sort_by_timestamp(concat([], a, a)));`, {
+      a: [E(2, 1, { url: 'https://a.org/x' }), E(0, 1, { url: 'https://www.b.org/y' })],
+    }) as { data: Record<string, unknown> }[];
+    expect(a.map((e) => e.data.$domain)).toEqual(['b.org', 'b.org', 'a.org', 'a.org']);
+    const mixed = q(`a = split_url_events(query_bucket("a")); return split_url_events(sort_by_timestamp(concat(a, query_bucket("b"))));`, {
+      a: [E(0, 1, { url: 'https://a.org/x' })],
+      b: [E(1, 1, { url: 'https://www.c.org/z' })],
+    }) as { data: Record<string, unknown> }[];
+    expect(mixed.map((e) => e.data.$domain)).toEqual(['a.org', 'c.org']);
+    const l = T.splitUrlList(EventList.of([E(0, 1, { url: 'https://a.org/' })]));
+    expect(T.splitUrlList(l)).toBe(l);
   });
 });
 
