@@ -103,7 +103,7 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   // the same as then, so the answer is too up to the last event that began among them.
   const prev = o.holder.flood;
   const same = prev !== null && prev.start === o.start && prev.end === o.end && prev.pulsetime === pulsetime;
-  if (same && prev.stable === Infinity) return prev.out;
+  if (same && prev.stable === Infinity) return handOut(prev.out);
   let m = -1;
   if (same) {
     const stableIdx = countBefore(input, order === -1, prev.stable);
@@ -118,8 +118,14 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   }
   const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m);
   o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began, stable: Infinity };
-  return r.out;
+  return handOut(r.out);
 }
+
+/**
+ * The kept answer's arrays in a list of the asker's own: the events a query makes of it (to print
+ * or return it) then go with that query instead of staying with the cache.
+ */
+const handOut = (l: EventList): EventList => new EventList(l.n, l.ids, l.ts, l.dur, l.data, true);
 
 /** Events of `l` (ascending, or strictly descending when `desc`) starting before `x`. */
 function countBefore(l: EventList, desc: boolean, x: number): number {

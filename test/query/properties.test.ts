@@ -214,8 +214,13 @@ describe('property: flood resumed from the answer kept for the same cut', () => 
       let evs = history(r, 1, 0, 200 + Math.floor(r() * 300), datas);
       let prev = T.floodList(cut(evs, true));
       expect(plain(prev)).toEqual(plain(T.floodList(cut(evs, false))));
-      // Nothing changed: the kept answer itself.
-      expect(T.floodList(cut(evs, true))).toBe(prev);
+      // Nothing changed: the kept answer's arrays, in a list of its own (what a query makes of it
+      // — its events, to return them — is not kept with the cache).
+      prev.events();
+      const again = T.floodList(cut(evs, true));
+      expect(again).not.toBe(prev);
+      expect(again.ts).toBe(prev.ts);
+      expect(again.data).toBe(prev.data);
       for (let change = 0; change < 6; change++) {
         // Events from a random one on change (replaced, merged, dropped, added), as the cache reports
         // them: by the earliest start that may differ. The events before it are equal copies.
@@ -234,7 +239,7 @@ describe('property: flood resumed from the answer kept for the same cut', () => 
           reused++;
           expect(fresh.data[0]).not.toBe(prev.data[0]);
         }
-        expect(holder.flood!.out).toBe(out);
+        expect(holder.flood!.out.ts).toBe(out.ts);
         prev = out;
       }
     }
@@ -247,9 +252,9 @@ describe('property: flood resumed from the answer kept for the same cut', () => 
     const holder = { flood: null as FloodMemo | null };
     const l = (start: number) => Object.assign(EventList.of(evs), { origin: { holder, start, end: 10 } });
     const a = T.floodList(l(0));
-    expect(T.floodList(l(1))).not.toBe(a);
+    expect(T.floodList(l(1)).ts).not.toBe(a.ts);
     const b = T.floodList(l(1), 1_000_000);
     expect(plain(b)).toEqual(plain(T.floodList(EventList.of(evs), 1_000_000)));
-    expect(T.floodList(l(1), 1_000_000)).toBe(b);
+    expect(T.floodList(l(1), 1_000_000).ts).toBe(b.ts);
   });
 });
