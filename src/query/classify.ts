@@ -3,6 +3,7 @@ import { sealData, type Sealed, SLOT } from './data.js';
 import { compileRegex } from './regex.js';
 import { QDict, QEvent, QueryError, type Value } from './values.js';
 import { EventList } from './event-list.js';
+import { withData } from './transforms.js';
 
 /**
  * `categorize` and `tag`. Rules are validated before any event is looked at.
@@ -99,30 +100,23 @@ function memoFor(key: string): WeakMap<EventData, EventData> {
 function mapData(l: EventList, memoKey: string, f: (d: EventData) => EventData): EventList {
   const byId = memoFor(memoKey);
   const byText = new Map<string, EventData>();
-  const out = new Array<EventData>(l.n);
-  for (let i = 0; i < l.n; i++) {
-    const data = l.data[i]!;
+  return withData(l, (data) => {
     // The data's slot remembers its last mapping (the usual case: the same rules query after query).
     const slot = (data as Sealed)[SLOT];
-    let d: EventData | undefined;
-    if (slot !== undefined && slot.mapKey === byId) d = slot.mapOut!;
-    else {
-      d = byId.get(data);
-      if (d === undefined) {
-        const text = canonicalJson(data);
-        d = byText.get(text);
-        if (d === undefined) byText.set(text, (d = f(data)));
-        byId.set(data, d);
-      }
-      if (slot !== undefined) {
-        slot.mapKey = byId;
-        slot.mapOut = d;
-      }
+    if (slot !== undefined && slot.mapKey === byId) return slot.mapOut!;
+    let d = byId.get(data);
+    if (d === undefined) {
+      const text = canonicalJson(data);
+      d = byText.get(text);
+      if (d === undefined) byText.set(text, (d = f(data)));
+      byId.set(data, d);
     }
-    out[i] = d;
-  }
-  // Only the data changes: ids and times are shared.
-  return new EventList(l.n, l.ids, l.ts, l.dur, out, l.ascending);
+    if (slot !== undefined) {
+      slot.mapKey = byId;
+      slot.mapOut = d;
+    }
+    return d;
+  });
 }
 
 const rulesKey = (fname: string, rules: Value): string => fname + '\u0000' + valueKey(rules);

@@ -1,6 +1,5 @@
 import type { EventData } from '../model/event.js';
 import { EventList, ListBuilder } from './event-list.js';
-import type { QEvent } from './values.js';
 
 /**
  * An event row as one text value ("id,start,end,data"): the driver's per-value cost dominates
@@ -72,13 +71,8 @@ export function integerAt(text: string, from: number, to: number): number {
 
 /**
  * The events of `c` (span order) overlapping [start, end] (touching counts) among those from
- * index `first` on, clipped to the window, in answer order, as new events.
+ * index `first` on, clipped to the window, in answer order.
  */
-export function clippedEvents(c: Columns, first: number, start: number, end: number): QEvent[] {
-  return clippedList(c, first, start, end).events();
-}
-
-/** `clippedEvents` as an event list, without an object per event. */
 export function clippedList(c: Columns, first: number, start: number, end: number): EventList {
   const { ids, ts, dur, data } = c;
   const last = upperIndex(c, end) - 1;

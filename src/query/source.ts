@@ -5,7 +5,7 @@ import { Reader } from '../storage/read.js';
 import { ChangeLog, type SourceStats } from './change-log.js';
 import { dataInterner } from './data.js';
 import { EventList } from './event-list.js';
-import { clippedEvents, clippedList, type Columns, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
+import { clippedList, type Columns, decodeRows, lowerIndex, ROW_TEXT } from './rows.js';
 import { EVENT_CACHE_MAX, SpanCache } from './span-cache.js';
 import { QEvent } from './values.js';
 
@@ -144,14 +144,7 @@ export class SqliteSource implements QuerySource {
   }
 
   bucketEvents(id: string, start: Micros, end: Micros): QEvent[] | undefined {
-    return this.snapshot(() => {
-      const b = this.reader.bucket(id);
-      if (!b) return undefined;
-      if (start > end) return [];
-      const lo = start - this.log.maxDuration(b.row);
-      const sp = this.spans.cover(b.row, lo, end);
-      return clippedEvents(sp, lowerIndex(sp, lo), start, end);
-    });
+    return this.bucketList(id, start, end)?.events();
   }
 
   bucketList(id: string, start: Micros, end: Micros): EventList | undefined {
@@ -183,7 +176,7 @@ export class SqliteSource implements QuerySource {
       if (start > end) return [];
       const rows = this.eventsStmt.all(b.row, start - this.log.maxDuration(b.row), end, start) as string[];
       this.stats.rowsRead += rows.length;
-      return clippedEvents(decodeRows(rows, this.intern), 0, start, end);
+      return clippedList(decodeRows(rows, this.intern), 0, start, end).events();
     });
   }
 

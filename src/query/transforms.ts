@@ -96,28 +96,18 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   if (input.n === 0) return input;
   // query_bucket's newest-first list is read from its end rather than reversed into a copy.
   const order = startOrder(input);
-  if (order === 0) return floodScan(sortedList(input), false, pulsetime, null, 0).out;
+  if (order === 0) return floodScan(sortedList(input), false, pulsetime, null, 0, false).out;
   const o = input.origin;
-  if (o === null) return floodScan(input, order === -1, pulsetime, null, 0).out;
+  if (o === null) return floodScan(input, order === -1, pulsetime, null, 0, false).out;
   // The same cut of the same cached events as last time: the events starting before `stable` are
   // the same as then, so the answer is too up to the last event that began among them.
   const prev = o.holder.flood;
   const same = prev !== null && prev.start === o.start && prev.end === o.end && prev.pulsetime === pulsetime;
   if (same && prev.stable === Infinity) return handOut(prev.out);
-  let m = -1;
-  if (same) {
-    const stableIdx = countBefore(input, order === -1, prev.stable);
-    // The last output event that began at an unchanged input event.
-    let lo = 0, hi = prev.out.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (prev.began[mid]! < stableIdx) lo = mid + 1;
-      else hi = mid;
-    }
-    m = lo - 1;
-  }
-  const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m);
-  o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began, stable: Infinity };
+  // The last output event that began at an unchanged input event.
+  const m = same ? countBelow(prev.began, countBefore(input, order === -1, prev.stable)) - 1 : -1;
+  const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m, true);
+  o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began!, stable: Infinity };
   return handOut(r.out);
 }
 
@@ -139,16 +129,35 @@ function countBefore(l: EventList, desc: boolean, x: number): number {
   return desc ? l.n - lo : lo;
 }
 
+/** Entries of the ascending `a` below `x`. */
+function countBelow(a: Int32Array, x: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Flood of `l`, in ascending order (a strictly descending `l` is read from its end). With `prev`,
  * its first `m` output events are taken as they are and the scan resumes at the input event its
  * output event `m` began at, with the start that event had: the scan's state there is exactly that.
+ * `began` (where each output event began) only when asked for: to be kept.
  */
-function floodScan(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMemo | null, m: number): { out: EventList; began: Int32Array } {
+function floodScan(
+  l: EventList,
+  desc: boolean,
+  pulsetime: Micros,
+  prev: FloodMemo | null,
+  m: number,
+  keep: boolean,
+): { out: EventList; began: Int32Array | null } {
   const { n, ids, ts, dur, data } = l;
   // At most one event out per event in.
   const out = new ListBuilder(n);
-  const began = new Int32Array(n);
+  const began = keep ? new Int32Array(n) : null;
   let c = 0; // ascending index of the current event
   let cStart: number;
   if (prev !== null) {
@@ -158,7 +167,7 @@ function floodScan(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMe
     out.dur.set(p.dur.subarray(0, m));
     for (let j = 0; j < m; j++) out.data[j] = p.data[j]!;
     out.n = m;
-    began.set(prev.began.subarray(0, m));
+    began?.set(prev.began.subarray(0, m));
     c = prev.began[m]!;
     cStart = p.ts[m]!;
   } else cStart = ts[desc ? n - 1 : 0]!;
@@ -181,16 +190,17 @@ function floodScan(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMe
       cEnd += half;
       nextStart = s - (gap - half);
     }
-    began[out.n] = c;
+    if (began !== null) began[out.n] = c;
     out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
     c = k;
     ci = i;
     cStart = nextStart;
     cEnd = e;
   }
-  began[out.n] = c;
+  if (began !== null) began[out.n] = c;
   out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
   const done = out.done(true);
+  if (began === null) return { out: done, began };
   return { out: done, began: done.n * 2 >= n ? began.subarray(0, done.n) : began.slice(0, done.n) };
 }
 
@@ -449,10 +459,7 @@ export function limitEventsList(l: EventList, n: number): EventList {
 }
 export const limitEvents = (evs: readonly QEvent[], n: number): QEvent[] => limitEventsList(EventList.of(evs), n).events();
 
-/**
- * `l` with each event's data replaced by `f(data)`: times and ids shared, not copied. `l` itself when
- * no data changes (the web UI splits its browser events twice; the second time nothing changes).
- */
+/** `l` with each event's data replaced by `f(data)`: times and ids shared, not copied; `l` itself when no data changes. */
 export function withData(l: EventList, f: (d: EventData) => EventData): EventList {
   let out: EventData[] | null = null;
   for (let i = 0; i < l.n; i++) {

@@ -4,9 +4,9 @@ import { EventList } from './event-list.js';
 
 /**
  * Runtime values of the query language. Values are never mutated once built, so variables,
- * lists and events can share them freely (copying `a = b` costs nothing).
+ * lists and events can share them freely (copying `a = b` costs nothing). Lists of events the
+ * built-ins make are EventLists (columns); the language sees them as lists.
  */
-/** Lists of events the built-ins make are EventLists (columns); the language sees them as lists. */
 export type Value = null | boolean | number | string | Value[] | EventList | QDict | QEvent | QFunc;
 
 /** A dict literal. Keys are strings; a Map keeps the last of duplicate keys. */
