@@ -129,3 +129,14 @@ export function gather(l: EventList, order: ArrayLike<number>, ascending: boolea
   for (let k = 0; k < order.length; k++) b.copy(l, order[k]!);
   return b.done(ascending);
 }
+
+/** How many of the indices 0…n−1 satisfy `below`, which holds for a prefix of them (a binary search). */
+export function partitionPoint(n: number, below: (i: number) => boolean): number {
+  let lo = 0, hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (below(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,5 +1,5 @@
 import type { EventData } from '../model/event.js';
-import { EventList, ListBuilder } from './event-list.js';
+import { EventList, ListBuilder, partitionPoint } from './event-list.js';
 
 /**
  * An event row as one text value ("id,start,end,data"): the driver's per-value cost dominates
@@ -91,25 +91,7 @@ export function clippedList(c: Columns, first: number, start: number, end: numbe
 }
 
 /** First index whose start is >= x (span order). */
-export function lowerIndex(c: Columns, x: number): number {
-  const ts = c.ts;
-  let lo = 0, hi = c.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+export const lowerIndex = (c: Columns, x: number): number => partitionPoint(c.n, (i) => c.ts[i]! < x);
 
 /** First index whose start is > x (span order). */
-function upperIndex(c: Columns, x: number): number {
-  const ts = c.ts;
-  let lo = 0, hi = c.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const upperIndex = (c: Columns, x: number): number => partitionPoint(c.n, (i) => c.ts[i]! <= x);

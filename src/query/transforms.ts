@@ -1,7 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
-import { EventList, type FloodMemo, gather, ListBuilder } from './event-list.js';
+import { EventList, type FloodMemo, gather, ListBuilder, partitionPoint } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
@@ -105,7 +105,8 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   const same = prev !== null && prev.start === o.start && prev.end === o.end && prev.pulsetime === pulsetime;
   if (same && prev.stable === Infinity) return handOut(prev.out);
   // The last output event that began at an unchanged input event.
-  const m = same ? countBelow(prev.began, countBefore(input, order === -1, prev.stable)) - 1 : -1;
+  const stableIdx = same ? countBefore(input, order === -1, prev.stable) : 0;
+  const m = same ? partitionPoint(prev.out.n, (i) => prev.began[i]! < stableIdx) - 1 : -1;
   const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m, true);
   o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began!, stable: Infinity };
   return handOut(r.out);
@@ -120,24 +121,7 @@ const handOut = (l: EventList): EventList => new EventList(l.n, l.ids, l.ts, l.d
 /** Events of `l` (ascending, or strictly descending when `desc`) starting before `x`. */
 function countBefore(l: EventList, desc: boolean, x: number): number {
   const ts = l.ts;
-  let lo = 0, hi = l.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (desc ? ts[mid]! >= x : ts[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return desc ? l.n - lo : lo;
-}
-
-/** Entries of the ascending `a` below `x`. */
-function countBelow(a: Int32Array, x: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return desc ? l.n - partitionPoint(l.n, (i) => ts[i]! >= x) : partitionPoint(l.n, (i) => ts[i]! < x);
 }
 
 /**
