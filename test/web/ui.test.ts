@@ -139,6 +139,28 @@ describe('web UI in Chromium', () => {
       const from = new Date(d.getFullYear(), d.getMonth(), d.getDate() + (h < 4 ? 1 : 0), h).getTime();
       expect(value, label!).toBe(fmt(want.within(from, from + 3_600_000)));
     }
+    // The drawn bars agree: hovering each hour's column shows its total (the bars are SVG of our own).
+    const svg = (await (await page.$('[data-testid=time-chart] .chart svg'))!.boundingBox())!;
+    const plotLeft = svg.x + 56, band = (svg.width - 56 - 12) / 24;
+    for (const [i, [label, value]] of hours.entries()) {
+      await page.mouse.move(plotLeft + (i + 0.5) * band, svg.y + svg.height / 2);
+      const tip = await page.textContent('[data-testid=time-chart] .plot-tip');
+      expect(tip, label!).toContain(label!);
+      expect(tip, label!).toContain(`Total: ${value}`);
+    }
+    // Every arc of the sunburst names its category path and that category's time.
+    const arcs = await page.$$('[data-testid=category-chart] svg g');
+    const tips: string[] = [];
+    for (const g of arcs) {
+      await g.dispatchEvent('mousemove', { clientX: svg.x + 10, clientY: svg.y + 10 });
+      tips.push((await page.textContent('[data-testid=category-chart] .plot-tip'))!);
+    }
+    const tops = new Map<string, number>();
+    for (const [k, v] of want.categories) tops.set(k.split(' › ')[0]!, (tops.get(k.split(' › ')[0]!) ?? 0) + v);
+    const paths = new Map([...tops, ...[...want.categories].filter(([k]) => k.includes(' › '))]);
+    expect(tips.sort()).toEqual([...paths].map(([k, v]) => `${k}: ${fmt(v)}`).sort());
+    await page.mouse.move(0, 0);
+    expect(await page.$('[data-testid=time-chart] .plot-tip')).toBeNull();
     expect(await page.evaluate(() => (window as unknown as { __sundial: { queries: number } }).__sundial.queries)).toBe(2);
     await shot('activity-light');
     await page.setViewportSize({ width: 640, height: 900 });

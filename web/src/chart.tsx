@@ -7,52 +7,9 @@ import { useTheme } from './store';
 export type ChartOption = EChartsCoreOption;
 
 let library: Promise<typeof import('./echarts').echarts> | null = null;
-/**
- * The chart library, run on first use. index.html preloads its file, so this only evaluates it —
- * which the Activity view does after it has sent its queries, so the library never delays them.
- */
+/** The chart library (only the timeline uses it), fetched and run on first use. */
 function chartLibrary() {
   return (library ??= import('./echarts').then((m) => m.echarts));
-}
-
-/** Chart components rendered so far on this page. */
-let charts = 0;
-let primed = false;
-/**
- * Loads the chart library and draws one throw-away chart of each kind the Activity view draws, off
- * screen, while the view waits for its data: in a fresh browser the first draw otherwise spends most
- * of its time compiling the library's drawing code (≈150 ms measured), after the data is there.
- */
-export function primeCharts(): void {
-  if (primed) return;
-  primed = true;
-  void chartLibrary().then((echarts) => {
-    // The data came first: the real charts compile the code themselves, a rehearsal would only delay them.
-    if (charts > 0) return;
-    const el = document.createElement('div');
-    el.style.cssText = 'position:fixed;left:-10000px;top:0;width:320px;height:240px;visibility:hidden';
-    document.body.append(el);
-    const c = echarts.init(el, undefined, { renderer: 'canvas' });
-    try {
-      c.setOption({
-        animation: false,
-        legend: { top: 0, type: 'scroll' },
-        tooltip: { trigger: 'axis' },
-        grid: { left: 40, right: 10, top: 28, bottom: 28 },
-        xAxis: { type: 'category', data: ['a', 'b'] },
-        yAxis: { type: 'value', axisLabel: { formatter: (v: number) => String(v) } },
-        series: [
-          { name: 'x', type: 'bar', stack: 's', data: [1, 2] },
-          { name: 'y', type: 'bar', stack: 's', data: [2, 1] },
-          { type: 'sunburst', radius: ['12%', '95%'], data: [{ name: 'x', value: 2, children: [{ name: 'z', value: 1 }] }], label: { minAngle: 18, overflow: 'truncate', width: 80 } },
-        ],
-      });
-      c.getZr().refreshImmediately();
-    } finally {
-      c.dispose();
-      el.remove();
-    }
-  });
 }
 
 /**
@@ -64,8 +21,6 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
   const chart = useRef<ECharts | null>(null);
   const theme = useTheme();
   const [ready, setReady] = useState(0);
-  // Counted while rendering (before any effect), so a rehearsal still waiting for the library skips.
-  useState(() => charts++);
   useEffect(() => {
     let c: ECharts | null = null;
     let ro: ResizeObserver | null = null;

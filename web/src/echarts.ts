@@ -1,10 +1,10 @@
-import { BarChart, CustomChart, SunburstChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { CustomChart } from 'echarts/charts';
+import { DataZoomComponent, GridComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
-// Only what the views draw: keeps the bundle small. Loaded as its own chunk, in parallel with the
-// first API requests, so the app starts asking for data before the chart library is parsed.
-echarts.use([BarChart, SunburstChart, CustomChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
+// Only what the timeline draws (the Activity view's charts are SVG of our own, plot.tsx): keeps the
+// chunk small. Its own chunk, loaded when the timeline first opens.
+echarts.use([CustomChart, GridComponent, TooltipComponent, DataZoomComponent, CanvasRenderer]);
 
 export { echarts };

@@ -2,8 +2,9 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { activityQuery, browserBucketsOf, categoryTimeQuery, multiDeviceActivityQuery, multiDeviceCategoryTimeQuery, type ActivityQueryOptions } from '../../../src/query/webui';
 import { api, type AwEvent, type Bucket } from '../api';
 import { categoriesOf, queryRules } from '../categories';
-import { Chart, colorOf, primeCharts, type ChartOption } from '../chart';
+import { colorOf } from '../chart';
 import { formatDuration } from '../format';
+import { StackedBars, Sunburst, type BarSeries, type SunNode } from '../plot';
 import { navigate, rememberActivity } from '../router';
 import { bounds, dayOf, describe, parseStartOfDay, period, rangeAround, shift, slices, weekStartOf, type Mode, type Range } from '../range';
 import { hosts, useStore } from '../store';
@@ -48,16 +49,15 @@ function niceInterval(max: number): number {
 const catName = (e: AwEvent): string[] => (Array.isArray(e.data.$category) ? (e.data.$category as string[]) : ['Uncategorized']);
 
 /** Category paths → the nested shape a sunburst draws. */
-function sunburstData(cats: AwEvent[]) {
-  type Node = { name: string; value: number; children: Node[]; itemStyle: { color: string } };
-  const root: Node[] = [];
+function sunburstData(cats: AwEvent[]): SunNode[] {
+  const root: SunNode[] = [];
   for (const e of cats) {
     let level = root;
     const path = catName(e);
     // Sub-categories wear their top category's colour (lighter by level), so the rings read as one family.
     path.forEach((part) => {
       let n = level.find((x) => x.name === part);
-      if (!n) level.push((n = { name: part, value: 0, children: [], itemStyle: { color: colorOf(path[0]!) } }));
+      if (!n) level.push((n = { name: part, value: 0, children: [], color: colorOf(path[0]!) }));
       n.value += e.duration;
       level = n.children;
     });
@@ -110,7 +110,6 @@ export function ActivityView() {
     const labels = sl.map((x) => x.label);
     api.query<Summary>([period(b.start, b.end)], summaryQ).then(([summary]) => !stale && setData({ summary: summary!, key }), fail);
     api.query<Slice>(sl.map((x) => period(x.start, x.end)), slicesQ).then((slices) => !stale && setBars({ slices, labels, key }), fail);
-    primeCharts();
     return () => void (stale = true);
   }, [key]);
 
@@ -200,46 +199,11 @@ function ActivityBody(props: { summary: Summary; bars: { slices: Slice[]; labels
     slices.forEach((x) => x.cat_events.forEach((e) => names.add(catName(e)[0]!)));
     return [...names].sort();
   }, [slices]);
-  const barOption = useMemo<ChartOption>(
-    () => ({
-      grid: { left: 56, right: 12, top: 28, bottom: 28 },
-      legend: { top: 0, type: 'scroll' },
-      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatDuration(Number(v)) },
-      xAxis: { type: 'category', data: labels },
-      // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
-      yAxis: {
-        type: 'value',
-        interval: niceInterval(Math.max(0, ...slices.map((x) => x.duration))),
-        // An hour holds at most an hour.
-        max: labels.length === 24 ? 3600 : undefined,
-        axisLabel: { formatter: (v: number) => formatDuration(v) },
-      },
-      series: tops.map((t) => ({
-        name: t,
-        type: 'bar',
-        stack: 'time',
-        itemStyle: { color: colorOf(t) },
-        data: slices.map((x) => x.cat_events.filter((e) => catName(e)[0] === t).reduce((a, e) => a + e.duration, 0)),
-      })),
-    }),
-    [slices, labels, tops],
+  const series = useMemo<BarSeries[]>(
+    () => tops.map((t) => ({ name: t, color: colorOf(t), values: slices.map((x) => x.cat_events.filter((e) => catName(e)[0] === t).reduce((a, e) => a + e.duration, 0)) })),
+    [slices, tops],
   );
-  const sunOption = useMemo<ChartOption>(
-    () => ({
-      tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${formatDuration(p.value)}` },
-      series: [
-        {
-          type: 'sunburst',
-          radius: ['12%', '95%'],
-          data: sunburstData(w.cat_events),
-          label: { minAngle: 18, overflow: 'truncate', width: 80, color: '#fff', textBorderWidth: 0 },
-          itemStyle: { borderWidth: 1 },
-          levels: [{}, { itemStyle: { opacity: 1 } }, { itemStyle: { opacity: 0.72 } }, { itemStyle: { opacity: 0.5 } }],
-        },
-      ],
-    }),
-    [w.cat_events],
-  );
+  const sun = useMemo(() => sunburstData(w.cat_events), [w.cat_events]);
   const noData = active === 0;
   return (
     <div class={props.stale ? 'stale' : ''}>
@@ -263,7 +227,23 @@ function ActivityBody(props: { summary: Summary; bars: { slices: Slice[]; labels
         <div class="grid2">
           <section class={props.barsStale && !props.stale ? 'card stale' : 'card'} data-testid="time-chart">
             <h3>{props.hourly ? 'By hour' : 'By day'}</h3>
-            {props.bars ? <Chart option={barOption} height={260} label="Active time per period by category" /> : <div class="chart-wait"><Loading /></div>}
+            {props.bars ? (
+              <StackedBars
+                labels={labels}
+                series={series}
+                height={236}
+                // Ticks at durations people count in: quarter hours within an hour, whole hours beyond.
+                interval={niceInterval(Math.max(0, ...slices.map((x) => x.duration)))}
+                // An hour holds at most an hour.
+                max={labels.length === 24 ? 3600 : undefined}
+                format={formatDuration}
+                label="Active time per period by category"
+              />
+            ) : (
+              <div class="chart-wait">
+                <Loading />
+              </div>
+            )}
             <table class="visually-hidden" data-testid="time-table">
               <caption>Active time {props.hourly ? 'per hour' : 'per day'}</caption>
               <tbody>
@@ -278,7 +258,7 @@ function ActivityBody(props: { summary: Summary; bars: { slices: Slice[]; labels
           </section>
           <section class="card" data-testid="category-chart">
             <h3>Categories</h3>
-            <Chart option={sunOption} height={260} label="Time per category" />
+            <Sunburst data={sun} height={260} format={formatDuration} label="Time per category" />
           </section>
         </div>
       )}
