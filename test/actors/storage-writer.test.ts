@@ -229,15 +229,15 @@ describe('writes', () => {
 });
 
 describe('durability', () => {
-  /** Holds every fsync of the WAL until released (or failed): what the writer waits for before it answers. */
+  /** Holds every sync of the WAL (fdatasync) until released (or failed): what the writer waits for before it answers. */
   const holdSyncs = () => {
     const held: { fd: number; cb: (err: NodeJS.ErrnoException | null) => void }[] = [];
-    const real = fs.fsync;
-    const spy = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void held.push({ fd, cb })) as typeof fs.fsync);
+    const real = fs.fdatasync;
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void held.push({ fd, cb })) as typeof fs.fdatasync);
     return {
       held,
       release: () => held.splice(0).forEach(({ fd, cb }) => real(fd, cb)),
-      fail: () => held.splice(0).forEach(({ cb }) => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))),
+      fail: () => held.splice(0).forEach(({ cb }) => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))),
       restore: () => spy.mockRestore(),
     };
   };

@@ -86,7 +86,9 @@ export async function openStorageWriter(file: string, opts: StorageWriterOptions
   const syncWal = (): Promise<void> =>
     new Promise((resolve, reject) => {
       walFd ??= fs.openSync(engine.walFile, 'r+');
-      fs.fsync(walFd, (err) => (err ? reject(err) : resolve()));
+      // fdatasync, as SQLite syncs its WAL: the data and what reading it needs (the file's size when
+      // the log grew), without the modification time's journal commit.
+      fs.fdatasync(walFd, (err) => (err ? reject(err) : resolve()));
     });
   /** Once no sync is in flight: the WAL's descriptor and the connection can go. */
   const release = async () => {
