@@ -161,6 +161,20 @@ describe('web UI in Chromium', () => {
     expect(tips.sort()).toEqual([...paths].map(([k, v]) => `${k}: ${fmt(v)}`).sort());
     await page.mouse.move(0, 0);
     expect(await page.$('[data-testid=time-chart] .plot-tip')).toBeNull();
+    // The same figures from the keyboard: arrows move from bar to bar and from arc to arc.
+    await page.focus('[data-testid=time-chart] .chart');
+    for (const [key, i] of [['Home', 0], ['ArrowRight', 1], ['End', 23], ['ArrowLeft', 22]] as const) {
+      await page.keyboard.press(key);
+      expect(await page.textContent('[data-testid=time-chart] .plot-tip'), key).toContain(`Total: ${hours[i]![1]}`);
+    }
+    await page.focus('[data-testid=category-chart] .chart');
+    expect(await page.$('[data-testid=time-chart] .plot-tip')).toBeNull();
+    const byKey: string[] = [];
+    for (let i = 0; i < tips.length; i++) {
+      await page.keyboard.press(i === 0 ? 'Home' : 'ArrowRight');
+      byKey.push((await page.textContent('[data-testid=category-chart] .plot-tip'))!);
+    }
+    expect(byKey.sort()).toEqual(tips);
     expect(await page.evaluate(() => (window as unknown as { __sundial: { queries: number } }).__sundial.queries)).toBe(2);
     await shot('activity-light');
     await page.setViewportSize({ width: 640, height: 900 });

@@ -49,6 +49,16 @@ function Tip(props: { at: { x: number; y: number } | null; width: number; childr
   );
 }
 
+/** The item an arrow key (or Home/End) moves to from `cur` among `n`; null for any other key. */
+function stepped(key: string, cur: number | null, n: number): number | null {
+  if (n === 0) return null;
+  if (key === 'Home') return 0;
+  if (key === 'End') return n - 1;
+  if (key === 'ArrowRight' || key === 'ArrowDown') return cur === null ? 0 : Math.min(n - 1, cur + 1);
+  if (key === 'ArrowLeft' || key === 'ArrowUp') return cur === null ? n - 1 : Math.max(0, cur - 1);
+  return null;
+}
+
 const pointer = (e: MouseEvent, node: Element) => {
   const r = node.getBoundingClientRect();
   return { x: e.clientX - r.left, y: e.clientY - r.top };
@@ -90,6 +100,13 @@ export function StackedBars(props: { labels: string[]; series: BarSeries[]; heig
     const i = Math.floor((p.x - PAD.left) / band);
     setHover(band > 0 && i >= 0 && i < labels.length && p.y >= PAD.top && p.y <= PAD.top + plotH ? { i, ...p } : null);
   };
+  // The keyboard's hover: arrows move from bar to bar.
+  const onKey = (e: KeyboardEvent) => {
+    const i = stepped(e.key, hover?.i ?? null, labels.length);
+    if (i === null) return;
+    e.preventDefault();
+    setHover({ i, x: PAD.left + (i + 0.5) * band, y: PAD.top + plotH / 3 });
+  };
   return (
     <div class="plot">
       <ul class="legend">
@@ -100,7 +117,7 @@ export function StackedBars(props: { labels: string[]; series: BarSeries[]; heig
           </li>
         ))}
       </ul>
-      <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${height}px` }} onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
+      <div ref={el} class="chart" role="img" tabIndex={0} aria-label={`${props.label} (arrow keys: each bar's figures)`} style={{ height: `${height}px` }} onMouseMove={onMove} onMouseLeave={() => setHover(null)} onKeyDown={onKey} onBlur={() => setHover(null)}>
         {width > 0 && (
           <svg width={width} height={height} aria-hidden="true">
             {ticks.map((v) => (
@@ -217,8 +234,15 @@ export function Sunburst(props: { data: SunNode[]; height: number; format: (v: n
   const outer = (Math.min(width, h) / 2) * 0.95, inner = (Math.min(width, h) / 2) * 0.12;
   const ring = depth > 0 ? (outer - inner) / depth : 0;
   useDrawnMark(el, width > 0, props.data);
+  const onKey = (e: KeyboardEvent) => {
+    const i = stepped(e.key, hover ? arcs.indexOf(hover.arc) : null, arcs.length);
+    if (i === null) return;
+    e.preventDefault();
+    const a = arcs[i]!, mid = (a.a0 + a.a1) / 2, r = inner + (a.depth + 0.5) * ring;
+    setHover({ arc: a, x: cx + r * Math.sin(mid), y: cy - r * Math.cos(mid) });
+  };
   return (
-    <div ref={el} class="chart" role="img" aria-label={props.label} style={{ height: `${h}px` }} onMouseLeave={() => setHover(null)}>
+    <div ref={el} class="chart" role="img" tabIndex={0} aria-label={`${props.label} (arrow keys: each category's time)`} style={{ height: `${h}px` }} onMouseLeave={() => setHover(null)} onKeyDown={onKey} onBlur={() => setHover(null)}>
       {width > 0 && (
         <svg width={width} height={h} aria-hidden="true">
           {arcs.map((a) => {
@@ -231,7 +255,7 @@ export function Sunburst(props: { data: SunNode[]; height: number; format: (v: n
             const name = a.path[a.path.length - 1]!;
             return (
               <g key={a.path.join('\u0000')} onMouseMove={(e) => setHover({ arc: a, ...pointer(e, el.current!) })}>
-                <path d={sector(cx, cy, r0, r1, a.a0, a.a1)} fill={a.color} fill-opacity={OPACITY[Math.min(a.depth, OPACITY.length - 1)]} class="arc" />
+                <path d={sector(cx, cy, r0, r1, a.a0, a.a1)} fill={a.color} fill-opacity={OPACITY[Math.min(a.depth, OPACITY.length - 1)]} class={hover?.arc === a ? 'arc on' : 'arc'} />
                 {a.a1 - a.a0 >= LABEL_MIN_ANGLE && (
                   <text class="arc-label" transform={`translate(${cx + rm * Math.sin(mid)} ${cy - rm * Math.cos(mid)}) rotate(${rot})`} text-anchor="middle" dy="0.32em">
                     {name.length > fits ? `${name.slice(0, Math.max(1, fits - 1))}…` : name}
