@@ -74,11 +74,26 @@ export interface FloodMemo {
   readonly start: Micros;
   readonly end: Micros;
   readonly pulsetime: Micros;
+  /** The answer: views of the first `out.n` entries of `room`. */
   readonly out: EventList;
   /** For each event of `out`, the index (in ascending order) of the input event it began at. */
   readonly began: Int32Array;
+  /**
+   * The arrays `out` and `began` view, with room beyond them: the next flood that resumes writes its
+   * new tail here in place, instead of copying a year's answer into new arrays after each heartbeat.
+   */
+  readonly room: FloodRoom;
   /** Input events starting at or after this may differ from the ones `out` was made of (Infinity: none do). */
   stable: number;
+}
+
+/** A kept flood's arrays (`data` is as long as the answer, the typed arrays longer). */
+export interface FloodRoom {
+  readonly ids: Float64Array;
+  readonly ts: Float64Array;
+  readonly dur: Float64Array;
+  readonly data: EventData[];
+  readonly began: Int32Array;
 }
 
 /** Where query_bucket cut a list from: the holder of the cached events' flood memo, and the period. */
@@ -95,11 +110,13 @@ export class ListBuilder {
   readonly ts: Float64Array;
   readonly dur: Float64Array;
   readonly data: EventData[];
-  constructor(cap: number) {
-    this.ids = new Float64Array(cap);
-    this.ts = new Float64Array(cap);
-    this.dur = new Float64Array(cap);
-    this.data = new Array<EventData>(cap);
+  /** With `into`: adds after its first `n` events, in its arrays (their length is the room). */
+  constructor(cap: number, into?: { ids: Float64Array; ts: Float64Array; dur: Float64Array; data: EventData[] }, n = 0) {
+    this.ids = into?.ids ?? new Float64Array(cap);
+    this.ts = into?.ts ?? new Float64Array(cap);
+    this.dur = into?.dur ?? new Float64Array(cap);
+    this.data = into?.data ?? new Array<EventData>(cap);
+    this.n = n;
   }
   add(id: number, ts: Micros, dur: Micros, data: EventData): void {
     const k = this.n++;

@@ -1,7 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
-import { EventList, type FloodMemo, gather, ListBuilder, partitionPoint } from './event-list.js';
+import { EventList, type FloodMemo, type FloodRoom, gather, ListBuilder, partitionPoint } from './event-list.js';
 import { QEvent } from './values.js';
 
 /**
@@ -96,9 +96,13 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   if (input.n === 0) return input;
   // query_bucket's newest-first list is read from its end rather than reversed into a copy.
   const order = startOrder(input);
-  if (order === 0) return floodScan(sortedList(input), false, pulsetime, null, 0, false).out;
-  const o = input.origin;
-  if (o === null) return floodScan(input, order === -1, pulsetime, null, 0, false).out;
+  const o = order === 0 ? null : input.origin;
+  if (o === null) {
+    const l = order === 0 ? sortedList(input) : input;
+    const out = new ListBuilder(l.n);
+    floodScan(l, order === -1, pulsetime, out, null, null);
+    return out.done(true);
+  }
   // The same cut of the same cached events as last time: the events starting before `stable` are
   // the same as then, so the answer is too up to the last event that began among them.
   const prev = o.holder.flood;
@@ -107,14 +111,16 @@ export function floodList(input: EventList, pulsetime: Micros = PULSETIME): Even
   // The last output event that began at an unchanged input event.
   const stableIdx = same ? countBefore(input, order === -1, prev.stable) : 0;
   const m = same ? partitionPoint(prev.out.n, (i) => prev.began[i]! < stableIdx) - 1 : -1;
-  const r = floodScan(input, order === -1, pulsetime, m >= 0 ? prev : null, m, true);
-  o.holder.flood = { start: o.start, end: o.end, pulsetime, out: r.out, began: r.began!, stable: Infinity };
-  return handOut(r.out);
+  const kept = keptFlood(input, order === -1, pulsetime, m >= 0 ? prev : null, m);
+  o.holder.flood = { start: o.start, end: o.end, pulsetime, ...kept, stable: Infinity };
+  return handOut(kept.out);
 }
 
 /**
  * The kept answer's arrays in a list of the asker's own: the events a query makes of it (to print
- * or return it) then go with that query instead of staying with the cache.
+ * or return it) then go with that query instead of staying with the cache. Its arrays are only
+ * valid until the next flood that resumes this answer, which writes its new tail in place: that is
+ * the next query's, after a change (a query's lists do not outlive it: runQuery returns plain values).
  */
 const handOut = (l: EventList): EventList => new EventList(l.n, l.ids, l.ts, l.dur, l.data, true);
 
@@ -124,37 +130,63 @@ function countBefore(l: EventList, desc: boolean, x: number): number {
   return desc ? l.n - partitionPoint(l.n, (i) => ts[i]! >= x) : partitionPoint(l.n, (i) => ts[i]! < x);
 }
 
+/** Room for `n` events and some more, so that the next few resumed floods fit in place. */
+const withRoom = (n: number): number => n + Math.max(64, n >> 4);
+
 /**
- * Flood of `l`, in ascending order (a strictly descending `l` is read from its end). With `prev`,
- * its first `m` output events are taken as they are and the scan resumes at the input event its
- * output event `m` began at, with the start that event had: the scan's state there is exactly that.
- * `began` (where each output event began) only when asked for: to be kept.
+ * Flood of `l` made to be kept. With `prev`, its first `m` output events are taken as they are and
+ * the scan resumes at the input event its output event `m` began at, with the start that event had:
+ * the scan's state there is exactly that. The new tail is written into `prev`'s arrays when they
+ * have room for it (a heartbeat adds an event or two); otherwise into new ones with room to spare.
  */
-function floodScan(
-  l: EventList,
-  desc: boolean,
-  pulsetime: Micros,
-  prev: FloodMemo | null,
-  m: number,
-  keep: boolean,
-): { out: EventList; began: Int32Array | null } {
+function keptFlood(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMemo | null, m: number): Omit<FloodMemo, 'start' | 'end' | 'pulsetime' | 'stable'> {
+  const n = l.n;
+  let room: FloodRoom;
+  let from: { c: number; cStart: number } | null = null;
+  if (prev === null) {
+    // At most one event out per event in.
+    room = { ids: new Float64Array(n), ts: new Float64Array(n), dur: new Float64Array(n), data: new Array<EventData>(n), began: new Int32Array(n) };
+  } else {
+    from = { c: prev.began[m]!, cStart: prev.out.ts[m]! };
+    const need = m + (n - from.c);
+    const r = prev.room;
+    if (r.ts.length >= need) {
+      r.data.length = m;
+      room = r;
+    } else {
+      const cap = withRoom(need);
+      const grown = <A extends Float64Array | Int32Array>(a: A, make: (k: number) => A): A => {
+        const b = make(cap);
+        b.set(a.subarray(0, m));
+        return b;
+      };
+      const f64 = (k: number) => new Float64Array(k);
+      room = { ids: grown(r.ids, f64), ts: grown(r.ts, f64), dur: grown(r.dur, f64), data: r.data.slice(0, m), began: grown(r.began, (k) => new Int32Array(k)) };
+    }
+  }
+  const out = new ListBuilder(0, room, from === null ? 0 : m);
+  floodScan(l, desc, pulsetime, out, room.began, from);
+  const k = out.n;
+  room.data.length = k;
+  // The first answer had room for every input event: keep only its own size, and some more.
+  if (prev === null && withRoom(k) < n) {
+    const cap = withRoom(k);
+    room = { ids: room.ids.slice(0, cap), ts: room.ts.slice(0, cap), dur: room.dur.slice(0, cap), data: room.data, began: room.began.slice(0, cap) };
+  }
+  const list = new EventList(k, room.ids.subarray(0, k), room.ts.subarray(0, k), room.dur.subarray(0, k), room.data, true);
+  return { out: list, began: room.began.subarray(0, k), room };
+}
+
+/**
+ * Flood of `l` in ascending order (a strictly descending `l` is read from its end), added to `out`:
+ * from the first event, or (`from`) resumed at input event `c` (ascending index) with the current
+ * output event starting at `cStart`. `began`, when given, gets for each output event the ascending
+ * index of the input event it began at.
+ */
+function floodScan(l: EventList, desc: boolean, pulsetime: Micros, out: ListBuilder, began: Int32Array | null, from: { c: number; cStart: number } | null): void {
   const { n, ids, ts, dur, data } = l;
-  // At most one event out per event in.
-  const out = new ListBuilder(n);
-  const began = keep ? new Int32Array(n) : null;
-  let c = 0; // ascending index of the current event
-  let cStart: number;
-  if (prev !== null) {
-    const p = prev.out;
-    out.ids.set(p.ids.subarray(0, m));
-    out.ts.set(p.ts.subarray(0, m));
-    out.dur.set(p.dur.subarray(0, m));
-    for (let j = 0; j < m; j++) out.data[j] = p.data[j]!;
-    out.n = m;
-    began?.set(prev.began.subarray(0, m));
-    c = prev.began[m]!;
-    cStart = p.ts[m]!;
-  } else cStart = ts[desc ? n - 1 : 0]!;
+  let c = from === null ? 0 : from.c; // ascending index of the current event
+  let cStart = from === null ? ts[desc ? n - 1 : 0]! : from.cStart;
   let ci = desc ? n - 1 - c : c;
   let cEnd = ts[ci]! + dur[ci]!;
   for (let k = c + 1; k < n; k++) {
@@ -183,9 +215,6 @@ function floodScan(
   }
   if (began !== null) began[out.n] = c;
   out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
-  const done = out.done(true);
-  if (began === null) return { out: done, began };
-  return { out: done, began: done.n * 2 >= n ? began.subarray(0, done.n) : began.slice(0, done.n) };
 }
 
 export function filterPeriodIntersectList(events: EventList, filter: EventList): EventList {

@@ -231,19 +231,45 @@ describe('property: flood resumed from the answer kept for the same cut', () => 
         evs = kept.concat(after);
         if (evs.length === 0) break;
         holder.flood!.stable = Math.min(holder.flood!.stable, from);
+        // (The last answer's arrays are the next resume's to write in: what it held is read first.)
+        const first = prev.data[0];
         const out = T.floodList(cut(evs, true));
         const fresh = T.floodList(cut(evs, false));
         expect(plain(out), `seed ${seed}, change ${change}`).toEqual(plain(fresh));
         // A reused answer keeps the data objects it was made with; a fresh flood has the copies.
-        if (out.data[0] === prev.data[0]) {
+        if (out.data[0] === first) {
           reused++;
-          expect(fresh.data[0]).not.toBe(prev.data[0]);
+          expect(fresh.data[0]).not.toBe(first);
         }
         expect(holder.flood!.out.ts).toBe(out.ts);
         prev = out;
       }
     }
     expect(reused).toBeGreaterThan(100);
+  });
+
+  it('a resumed answer is written into the kept arrays while they have room, into new ones once they do not', () => {
+    const datas: EventData[] = [{ app: 'a' }, { app: 'b' }, { app: 'c' }];
+    const r = rng(11);
+    const holder = { flood: null as FloodMemo | null };
+    const cut = (evs: QEvent[]): EventList => Object.assign(EventList.of(evs), { origin: { holder, start: 0, end: 1 } });
+    let evs = history(r, 1, 0, 2_000, datas);
+    let prev = T.floodList(cut(evs));
+    const grow = (n: number) => {
+      const from = evs[evs.length - 1]!.timestamp;
+      evs = evs.slice(0, -1).concat(history(r, 50_000 + evs.length, from, n, datas));
+      holder.flood!.stable = Math.min(holder.flood!.stable, from);
+      const out = T.floodList(cut(evs));
+      expect(plain(out)).toEqual(plain(T.floodList(EventList.of(evs))));
+      const inPlace = out.ts.buffer === prev.ts.buffer;
+      prev = out;
+      return inPlace;
+    };
+    // Heartbeat-sized changes: the same arrays, again and again.
+    for (let i = 0; i < 10; i++) expect(grow(3)).toBe(true);
+    // A change bigger than the room left: new arrays (with room again for the next small one).
+    expect(grow(1_000)).toBe(false);
+    expect(grow(2)).toBe(true);
   });
 
   it('a kept answer for another period or pulsetime is not used', () => {
