@@ -175,6 +175,7 @@ describe('web UI in Chromium', () => {
       byKey.push((await page.textContent('[data-testid=category-chart] .plot-tip'))!);
     }
     expect(byKey.sort()).toEqual(tips);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     expect(await page.evaluate(() => (window as unknown as { __sundial: { queries: number } }).__sundial.queries)).toBe(2);
     await shot('activity-light');
     await page.setViewportSize({ width: 640, height: 900 });

@@ -14,7 +14,7 @@ function chartLibrary() {
 
 /**
  * One ECharts instance on a div. Marks the div `data-drawn` once the current option is rendered,
- * which is what the browser tests and the UI benchmark wait for.
+ * which is what the timeline's browser test waits for.
  */
 export function Chart(props: { option: ChartOption; height: number; label: string; onClick?: (p: { name?: string; data?: unknown }) => void; instance?: { current: ECharts | null }; onZoom?: (c: ECharts) => void }) {
   const el = useRef<HTMLDivElement>(null);

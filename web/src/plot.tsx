@@ -27,13 +27,13 @@ function useWidth(el: { current: HTMLElement | null }): number {
  * which is what the browser tests and the UI benchmark wait for. An effect runs after the commit
  * that put the shapes in the document.
  */
-function useDrawnMark(el: { current: HTMLElement | null }, drawn: boolean, data: unknown) {
+function useDrawnMark(el: { current: HTMLElement | null }, drawn: boolean, ...data: unknown[]) {
   useEffect(() => {
     const node = el.current;
     if (!node) return;
     if (drawn) node.setAttribute('data-drawn', String(Math.round(performance.now())));
     else node.removeAttribute('data-drawn');
-  }, [drawn, data]);
+  }, [drawn, ...data]);
 }
 
 /** A floating box near the pointer, inside the chart's div. */
@@ -93,7 +93,7 @@ export function StackedBars(props: { labels: string[]; series: BarSeries[]; heig
   for (let v = 0; v <= top + 1e-9; v += interval) ticks.push(v);
   // Labels thin out so they never overlap: at most one per ≈ 44 px.
   const every = Math.max(1, Math.ceil(44 / Math.max(1, band)));
-  useDrawnMark(el, width > 0, [labels, series]);
+  useDrawnMark(el, width > 0, labels, series);
 
   const onMove = (e: MouseEvent) => {
     const p = pointer(e, e.currentTarget as Element);
@@ -194,7 +194,7 @@ function arcsOf(roots: SunNode[]): { arcs: Arc[]; depth: number } {
   const arcs: Arc[] = [];
   let depth = 0;
   const walk = (nodes: SunNode[], path: string[], a0: number, perValue: number, d: number) => {
-    depth = Math.max(depth, d + 1);
+    if (nodes.length > 0) depth = Math.max(depth, d + 1);
     let a = a0;
     for (const n of nodes) {
       const a1 = a + n.value * perValue;
