@@ -155,13 +155,15 @@ function keptFlood(l: EventList, desc: boolean, pulsetime: Micros, prev: FloodMe
       room = r;
     } else {
       const cap = withRoom(need);
-      const grown = <A extends Float64Array | Int32Array>(a: A, make: (k: number) => A): A => {
-        const b = make(cap);
-        b.set(a.subarray(0, m));
-        return b;
+      // `into` with the first m entries of `from`.
+      const prefix = <A extends Float64Array | Int32Array>(from: A, into: A): A => (into.set(from.subarray(0, m)), into);
+      room = {
+        ids: prefix(r.ids, new Float64Array(cap)),
+        ts: prefix(r.ts, new Float64Array(cap)),
+        dur: prefix(r.dur, new Float64Array(cap)),
+        data: r.data.slice(0, m),
+        began: prefix(r.began, new Int32Array(cap)),
       };
-      const f64 = (k: number) => new Float64Array(k);
-      room = { ids: grown(r.ids, f64), ts: grown(r.ts, f64), dur: grown(r.dur, f64), data: r.data.slice(0, m), began: grown(r.began, (k) => new Int32Array(k)) };
     }
   }
   const out = new ListBuilder(0, room, from === null ? 0 : m);
