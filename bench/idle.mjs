@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cpuTicks, procStat } from './proc.mjs';
 
 const seconds = Number(process.argv[2] ?? 120);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -29,17 +30,13 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sundial-bench-idle-'));
 const bin = new URL('../bin/sundial.js', import.meta.url).pathname;
 const daemon = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--port', '0'], { stdio: 'ignore', env });
 
-const ticks = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-};
+const ticks = (pid) => cpuTicks(procStat(pid).fields);
 // Per thread: name, CPU ticks and context switches (each one a wakeup), to see who wakes at rest.
 const threads = (pid) =>
   fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
     const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
-    const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
     const num = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)[1]);
-    return { tid, name: /Name:\s+(.*)/.exec(status)[1], ticks: Number(f[11]) + Number(f[12]), switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
+    return { tid, name: /Name:\s+(.*)/.exec(status)[1], ticks: cpuTicks(procStat(pid, tid).fields), switches: num('voluntary_ctxt_switches') + num('nonvoluntary_ctxt_switches') };
   });
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const natsPid = async () => {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
+import { cpuTicks, procStat } from './proc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'sundial.js');
@@ -83,10 +84,7 @@ function procStats(pid) {
     };
     out.rssMiB = kb('VmRSS');
     out.hwmMiB = kb('VmHWM');
-    // Fields after the ")" of the command name: utime and stime are the 12th and 13th of those.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.cpuS = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+    out.cpuS = cpuTicks(procStat(pid).fields) / 100;
   } catch {
     /* not Linux, or the process is gone */
   }

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { daemonPaths } from '../dist/config/paths.js';
 import { migrate } from '../dist/storage/schema.js';
 import { createBuckets, DAY_US, fill } from './data.mjs';
+import { cpuTicks, procStat } from './proc.mjs';
 
 const DAYS_SEEDED = 42;
 const WARM_RUNS = 5;
@@ -70,10 +71,8 @@ function chromiumCpuMs() {
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'chromium') continue;
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in 100 Hz ticks
+      const { name, fields } = procStat(pid);
+      if (name === 'chromium') ms += cpuTicks(fields) * 10;
     } catch {
       // gone meanwhile
     }

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuTicks, procStat } from './proc.mjs';
 
 const seconds = Number(process.argv[2] ?? 60);
 const only = process.argv[3];
@@ -85,12 +86,10 @@ function childTimes() {
   const tick = 1e6 / 100; // USER_HZ
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { name, fields: f } = procStat(pid);
       // The compositor / X server we may have started are children too, but not the watchers' cost.
       if (Number(f[1]) !== process.pid || name !== 'swayidle') continue;
-      out.set(pid, { name, cpuUs: (Number(f[11]) + Number(f[12])) * tick, rss: Number(f[21]) * 4096 });
+      out.set(pid, { name, cpuUs: cpuTicks(f) * tick, rss: Number(f[21]) * 4096 });
     } catch {
       // exited meanwhile
     }
