@@ -1,5 +1,6 @@
 import type { EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
+import { capacityClass, dataArray, f64 } from './arena.js';
 import { QEvent } from './values.js';
 
 /**
@@ -29,8 +30,8 @@ export class EventList {
 
   static of(evs: readonly QEvent[], ascending = false): EventList {
     const n = evs.length;
-    const ids = new Float64Array(n), ts = new Float64Array(n), dur = new Float64Array(n);
-    const data = new Array<EventData>(n);
+    const ids = f64(n), ts = f64(n), dur = f64(n);
+    const data = dataArray(n);
     for (let i = 0; i < n; i++) {
       const e = evs[i]!;
       ids[i] = e.id === null ? NaN : e.id;
@@ -112,10 +113,10 @@ export class ListBuilder {
   readonly data: EventData[];
   /** With `into`: adds after its first `n` events, in its arrays (their length is the room). */
   constructor(cap: number, into?: { ids: Float64Array; ts: Float64Array; dur: Float64Array; data: EventData[] }, n = 0) {
-    this.ids = into?.ids ?? new Float64Array(cap);
-    this.ts = into?.ts ?? new Float64Array(cap);
-    this.dur = into?.dur ?? new Float64Array(cap);
-    this.data = into?.data ?? new Array<EventData>(cap);
+    this.ids = into?.ids ?? f64(cap);
+    this.ts = into?.ts ?? f64(cap);
+    this.dur = into?.dur ?? f64(cap);
+    this.data = into?.data ?? dataArray(cap);
     this.n = n;
   }
   add(id: number, ts: Micros, dur: Micros, data: EventData): void {
@@ -132,12 +133,29 @@ export class ListBuilder {
   done(ascending: boolean): EventList {
     const n = this.n, cap = this.ts.length;
     if (n === cap) return new EventList(n, this.ids, this.ts, this.dur, this.data, ascending);
-    this.data.length = n;
-    // Views when most of the room was used; copies when little was (a filter's few events must
-    // not hold a year's arrays).
-    const cut = (a: Float64Array): Float64Array => (n * 2 >= cap ? a.subarray(0, n) : a.slice(0, n));
-    return new EventList(n, cut(this.ids), cut(this.ts), cut(this.dur), this.data, ascending);
+    // (Cutting an array's length below half its capacity makes V8 shrink it: an arena's array, of
+    // its size class, must keep its capacity for the next query.)
+    if (n * 2 > capacityClass(cap)) {
+      this.data.length = n;
+      return new EventList(n, this.ids.subarray(0, n), this.ts.subarray(0, n), this.dur.subarray(0, n), this.data, ascending);
+    }
+    // Copies when little of the room was used: a filter's few events must not hold a year's arrays.
+    return new EventList(n, prefixCopy(this.ids, n), prefixCopy(this.ts, n), prefixCopy(this.dur, n), dataPrefix(this.data, n), ascending);
   }
+}
+
+/** The first `n` entries of `a` in an array of their own. (Not a closure made per call: optimized code that inlined one call's closure deoptimizes at the next.) */
+function prefixCopy(a: Float64Array, n: number): Float64Array {
+  const c = f64(n);
+  c.set(a.subarray(0, n));
+  return c;
+}
+
+/** The first `n` entries of `a` in an array of their own (a loop alone in its function: see intersectInto in transforms.ts). */
+function dataPrefix(a: readonly EventData[], n: number): EventData[] {
+  const c = dataArray(n);
+  for (let i = 0; i < n; i++) c[i] = a[i]!;
+  return c;
 }
 
 /** The events of `l` at `order` (indices into it), in that order. */

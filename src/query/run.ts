@@ -1,6 +1,7 @@
 import { InputError, Timeout } from '../model/errors.js';
 import type { Micros } from '../model/time.js';
 import { parseTimestamp } from '../model/time.js';
+import { withArena } from './arena.js';
 import { formatInterval, toPlain } from './builtins.js';
 import { evaluate } from './interp.js';
 import { parse } from './parse.js';
@@ -82,7 +83,7 @@ export function runQuery(source: QuerySource, body: unknown, opts: RunOptions = 
           }),
         ),
       );
-    return source.snapshot ? source.snapshot(all) : all();
+    return withArena(() => (source.snapshot ? source.snapshot(all) : all()));
   } catch (err) {
     throw toInputError(err);
   }

@@ -1,6 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
+import { dataArray, f64 } from './arena.js';
 import { EventList, type FloodMemo, type FloodRoom, gather, ListBuilder, partitionPoint } from './event-list.js';
 import { QEvent } from './values.js';
 
@@ -33,8 +34,7 @@ export function sortedList(l: EventList): EventList {
 
 function sortedRuns(l: EventList): EventList {
   const n = l.n, ts = l.ts;
-  const bounds = [0];
-  for (let k = 1; k < n && bounds.length <= MAX_RUNS; k++) if (ts[k]! < ts[k - 1]!) bounds.push(k);
+  const bounds = runStarts(ts, n);
   if (bounds.length > MAX_RUNS) {
     const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => ts[a]! - ts[b]!); // stable
     return gather(l, order, true);
@@ -43,9 +43,25 @@ function sortedRuns(l: EventList): EventList {
   return gather(l, mergeRuns(ts, bounds), true);
 }
 
+/** Where the ascending runs of `ts` start, up to MAX_RUNS + 1 of them (a loop alone: see intersectInto). */
+function runStarts(ts: Float64Array, n: number): number[] {
+  const bounds = [0];
+  for (let k = 1; k < n && bounds.length <= MAX_RUNS; k++) if (ts[k]! < ts[k - 1]!) bounds.push(k);
+  return bounds;
+}
+
 /** Strictly descending `l` reversed (no equal starts, so the order is the stable one). */
 function reversed(l: EventList): EventList {
-  return new EventList(l.n, l.ids.slice().reverse(), l.ts.slice().reverse(), l.dur.slice().reverse(), l.data.slice().reverse(), true);
+  const n = l.n;
+  const data = dataArray(n);
+  for (let i = 0; i < n; i++) data[i] = l.data[n - 1 - i]!;
+  return new EventList(n, backwards(l.ids, n), backwards(l.ts, n), backwards(l.dur, n), data, true);
+}
+
+function backwards(a: Float64Array, n: number): Float64Array {
+  const r = f64(n);
+  for (let i = 0; i < n; i++) r[i] = a[n - 1 - i]!;
+  return r;
 }
 
 /**
@@ -60,15 +76,23 @@ function mergeRuns(ts: Float64Array, bounds: number[]): Int32Array {
     const next = [0];
     for (let r = 0; r + 1 < runs.length; r += 2) {
       const lo = runs[r]!, mid = runs[r + 1]!, hi = r + 2 < runs.length ? runs[r + 2]! : mid;
-      let i = lo, j = mid;
-      // One loop for the merge and both tails, so that its every step has run before V8 optimizes it.
-      for (let k = lo; k < hi; k++) dst[k] = j >= hi || (i < mid && ts[src[i]!]! <= ts[src[j]!]!) ? src[i++]! : src[j++]!;
+      mergePair(ts, src, dst, lo, mid, hi);
       next.push(hi);
     }
     [src, dst] = [dst, src];
     runs = next;
   }
   return src;
+}
+
+/**
+ * Merges the runs src[lo, mid) and src[mid, hi) into dst[lo, hi). One loop for the merge and both
+ * tails, so that its every step has run before V8 optimizes it; alone in its function, so that
+ * nothing after it lacks type feedback when V8 compiles it mid-loop (see intersectInto).
+ */
+function mergePair(ts: Float64Array, src: Int32Array, dst: Int32Array, lo: number, mid: number, hi: number): void {
+  let i = lo, j = mid;
+  for (let k = lo; k < hi; k++) dst[k] = j >= hi || (i < mid && ts[src[i]!]! <= ts[src[j]!]!) ? src[i++]! : src[j++]!;
 }
 
 /** 1: ascending by start; -1: strictly descending (query_bucket's newest-first order); 0: neither. */
@@ -191,22 +215,28 @@ function floodScan(l: EventList, desc: boolean, pulsetime: Micros, out: ListBuil
   let cStart = from === null ? ts[desc ? n - 1 : 0]! : from.cStart;
   let ci = desc ? n - 1 - c : c;
   let cEnd = ts[ci]! + dur[ci]!;
-  for (let k = c + 1; k < n; k++) {
-    const i = desc ? n - 1 - k : k;
-    const s = ts[i]!, e = s + dur[i]!;
-    const gap = s - cEnd;
-    if (gap < pulsetime && sameData(data[ci]!, data[i]!)) {
-      // Same data, overlapping or within the pulse: absorb event i into the current one.
-      if (s < cStart) cStart = s;
-      if (e > cEnd) cEnd = e;
-      continue;
-    }
-    let nextStart = s;
-    if (gap >= 0 && gap < pulsetime) {
-      // Different data, small gap: both meet in the middle.
-      const half = Math.floor(gap / 2);
-      cEnd += half;
-      nextStart = s - (gap - half);
+  // Up to k = n, where the last event is added: by the same line as the others, so that V8's
+  // compiled loop knows it (a line of its own after the loop threw that code away at each call).
+  for (let k = c + 1; k <= n; k++) {
+    let i = 0, e = 0, nextStart = 0;
+    if (k < n) {
+      i = desc ? n - 1 - k : k;
+      const s = ts[i]!;
+      e = s + dur[i]!;
+      const gap = s - cEnd;
+      if (gap < pulsetime && sameData(data[ci]!, data[i]!)) {
+        // Same data, overlapping or within the pulse: absorb event i into the current one.
+        if (s < cStart) cStart = s;
+        if (e > cEnd) cEnd = e;
+        continue;
+      }
+      nextStart = s;
+      if (gap >= 0 && gap < pulsetime) {
+        // Different data, small gap: both meet in the middle.
+        const half = Math.floor(gap / 2);
+        cEnd += half;
+        nextStart = s - (gap - half);
+      }
     }
     if (began !== null) began[out.n] = c;
     out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
@@ -215,16 +245,25 @@ function floodScan(l: EventList, desc: boolean, pulsetime: Micros, out: ListBuil
     cStart = nextStart;
     cEnd = e;
   }
-  if (began !== null) began[out.n] = c;
-  out.add(ids[ci]!, cStart, cEnd - cStart, data[ci]!);
 }
 
 export function filterPeriodIntersectList(events: EventList, filter: EventList): EventList {
   if (events.n === 0 || filter.n === 0) return EventList.empty();
   const a = sortedList(events), f = sortedList(filter);
-  const { ts, dur } = a, fts = f.ts, fdur = f.dur;
   // Each fragment ends where an event or a filter period ends.
   const out = new ListBuilder(a.n + f.n);
+  intersectInto(a, f, out);
+  return out.done(true);
+}
+
+/**
+ * The loop of filterPeriodIntersectList, alone in a function: V8 compiles a long loop of a
+ * function called a few times per query on the stack (OSR), with type feedback only for what ran
+ * before; code after the loop that had none (`out.done`) threw the compiled loop away at each
+ * call, and the next call's loop ran unoptimized, boxing every number it computed.
+ */
+function intersectInto(a: EventList, f: EventList, out: ListBuilder): void {
+  const { ts, dur } = a, fts = f.ts, fdur = f.dur;
   let i = 0, j = 0;
   let eStart = ts[0]!;
   while (i < a.n && j < f.n) {
@@ -246,7 +285,6 @@ export function filterPeriodIntersectList(events: EventList, filter: EventList):
     if (t > s) out.add(a.ids[i]!, s, t - s, a.data[i]!);
     eStart = t;
   }
-  return out.done(true);
 }
 
 const EMPTY_DATA = Object.freeze({}) as EventData;
@@ -254,21 +292,27 @@ const EMPTY_DATA = Object.freeze({}) as EventData;
 export function periodUnionList(a: EventList, b: EventList): EventList {
   const all = sortedList(concatLists([a, b]));
   if (all.n === 0) return all;
-  const { ids, ts, dur } = all;
   const out = new ListBuilder(all.n);
+  unionInto(all, out);
+  return out.done(true);
+}
+
+/** The loop of periodUnionList (alone: see intersectInto); the last period is added in it too. */
+function unionInto(all: EventList, out: ListBuilder): void {
+  const { n, ids, ts, dur } = all;
   let first = 0;
   let end = ts[0]! + dur[0]!;
-  for (let i = 1; i < all.n; i++) {
-    if (ts[i]! <= end) {
+  for (let i = 1; i <= n; i++) {
+    if (i < n && ts[i]! <= end) {
       if (ts[i]! + dur[i]! > end) end = ts[i]! + dur[i]!;
-    } else {
-      out.add(ids[first]!, ts[first]!, end - ts[first]!, EMPTY_DATA);
+      continue;
+    }
+    out.add(ids[first]!, ts[first]!, end - ts[first]!, EMPTY_DATA);
+    if (i < n) {
       first = i;
       end = ts[i]! + dur[i]!;
     }
   }
-  out.add(ids[first]!, ts[first]!, end - ts[first]!, EMPTY_DATA);
-  return out.done(true);
 }
 
 /** The lists one after the other. */
@@ -480,7 +524,10 @@ export function withData(l: EventList, f: (d: EventData) => EventData): EventLis
   for (let i = 0; i < l.n; i++) {
     const d = l.data[i]!;
     const m = f(d);
-    if (m !== d && out === null) out = l.data.slice(0, l.n) as EventData[];
+    if (m !== d && out === null) {
+      out = dataArray(l.n);
+      for (let k = 0; k < i; k++) out[k] = l.data[k]!;
+    }
     if (out !== null) out[i] = m;
   }
   return out === null ? l : new EventList(l.n, l.ids, l.ts, l.dur, out, l.ascending);
