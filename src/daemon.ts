@@ -32,6 +32,7 @@ import { releaseOptimizer } from './optimizer.js';
 import { privacyActions } from './privacy/actions.js';
 import { createPause, type Pause } from './privacy/pause.js';
 import { createQueryService } from './query/service.js';
+import { scratchBytesFor } from './query/arena.js';
 import { cacheEventsFor } from './query/span-cache.js';
 import { warmUpSteps } from './query/warm.js';
 import { openReadonly, openWritable } from './storage/open.js';
@@ -152,6 +153,7 @@ export function childSpecs(config: Config, d: ChildDeps): ChildSpec[] {
             threads: config.query.threads,
             timeoutMs: config.query.timeout_ms,
             cacheEvents: cacheEventsFor(config.query.cache_mb),
+            scratchBytes: scratchBytesFor(config.query.cache_mb),
             log,
             // Workers start at the first request that reads, not with the daemon (src/http/child.ts).
             lazy: true,

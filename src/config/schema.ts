@@ -56,7 +56,7 @@ export function configSchema(testing: boolean) {
         .min(1)
         .max(65_536)
         .default(64)
-        .describe('budget of each query worker\'s event cache (≈40 bytes an event, and up to ≈36 more for the floods kept with it); the least recently used bucket is evicted beyond it'),
+        .describe('budget of each query worker\'s event cache (≈40 bytes an event, and up to ≈36 more for the floods kept with it); the least recently used bucket is evicted beyond it. Each worker also keeps up to twice this in scratch arrays for the next query, let go after a minute without queries'),
     }),
     watchers: section({
       enabled: z.boolean().default(true).describe('run the built-in AFK and window watchers'),

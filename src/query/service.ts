@@ -49,6 +49,8 @@ export interface QueryServiceOptions {
   lazy?: boolean;
   /** Events each worker keeps cached (see span-cache.ts); default EVENT_CACHE_MAX. */
   cacheEvents?: number;
+  /** Bytes of scratch arrays each worker keeps between queries (see arena.ts); default scratchBytesFor(64). */
+  scratchBytes?: number;
   /**
    * Bytes of recent results (as JSON) kept to answer the same request again while the database is
    * unchanged — a view reloaded, or revisited (default 8 MiB; 0: none).
@@ -79,7 +81,7 @@ export function createQueryService(opts: QueryServiceOptions): QueryService {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
-      workerData: { dbFile: opts.dbFile, cacheEvents: opts.cacheEvents },
+      workerData: { dbFile: opts.dbFile, cacheEvents: opts.cacheEvents, scratchBytes: opts.scratchBytes },
       resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 1024, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     // A terminated worker (time-out) is replaced by piscina; nothing to do but not crash on the event.

@@ -1,6 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import { SundialError, toWire, type WireError } from '../model/errors.js';
 import { openReadonly } from '../storage/open.js';
+import { keepScratch } from './arena.js';
 import { runQuery } from './run.js';
 import { SqliteSource } from './source.js';
 
@@ -14,7 +15,8 @@ export type WorkerReply =
   | { ok: false; error: WireError; printed: string[] };
 
 let source: SqliteSource | null = null;
-const data = workerData as { dbFile: string; cacheEvents?: number };
+const data = workerData as { dbFile: string; cacheEvents?: number; scratchBytes?: number };
+if (data.scratchBytes !== undefined) keepScratch(data.scratchBytes);
 
 export default function run(task: { body: unknown }): WorkerReply {
   const printed: string[] = [];

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openEngine } from '../../src/actors/storage-writer/engine.js';
 import type { Event } from '../../src/model/event.js';
-import { arenaStats, capacityClass, dataArray, f64, letGo, withArena } from '../../src/query/arena.js';
+import { arenaStats, capacityClass, dataArray, f64, keepScratch, letGo, scratchBytesFor, withArena } from '../../src/query/arena.js';
 import { runQuery, SqliteSource } from '../../src/query/service.js';
 import { activityQuery } from '../../src/query/webui.js';
 import { openReadonly } from '../../src/storage/open.js';
@@ -41,6 +41,26 @@ describe('query arena', () => {
     expect(withArena(() => f64(100)).buffer).not.toBe(withArena(() => f64(100)).buffer);
     letGo();
     expect(arenaStats()).toEqual({ arrays: 0, bytes: 0 });
+  });
+
+  it('keeps idle arrays within its budget, and lets them go after a minute without queries', () => {
+    letGo();
+    vi.useFakeTimers();
+    try {
+      keepScratch(100_000); // one array of 10,240 entries (81,920 bytes) fits, two do not
+      withArena(() => [f64(10_000), dataArray(10_000)]);
+      expect(arenaStats()).toEqual({ arrays: 1, bytes: 81_920 });
+      keepScratch(scratchBytesFor(64));
+      withArena(() => [f64(10_000), dataArray(10_000)]);
+      expect(arenaStats().arrays).toBe(2);
+      vi.advanceTimersByTime(59_000);
+      expect(arenaStats().arrays).toBe(2);
+      vi.advanceTimersByTime(2_000);
+      expect(arenaStats()).toEqual({ arrays: 0, bytes: 0 });
+    } finally {
+      keepScratch(scratchBytesFor(64));
+      vi.useRealTimers();
+    }
   });
 
   it('a year of large lists, heartbeats between the asks: warm answers equal fresh ones', () => {
