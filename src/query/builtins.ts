@@ -1,7 +1,7 @@
 import type { EventData } from '../model/event.js';
 import { formatTimestamp, parseTimestamp, type Micros } from '../model/time.js';
 import { categorizeList, tagList } from './classify.js';
-import { nextPass, sameData, type Sealed, SLOT } from './data.js';
+import { sameData } from './data.js';
 import { EventList, ListBuilder } from './event-list.js';
 import { compileRegex } from './regex.js';
 import type { QuerySource } from './source.js';
@@ -106,36 +106,24 @@ function matcher(values: unknown[]): (v: unknown) => boolean {
   };
 }
 
-/** The events whose data passes `test`, asked once per distinct data object (its slot, or a map). */
+/** The events whose data passes `test`, asked once per distinct data object (see EventList.dataIndex). */
 function filterByData(l: EventList, test: (d: EventData) => boolean): EventList {
-  const pass = nextPass();
-  const memo = new Map<EventData, boolean>();
+  const ix = l.dataIndex();
+  const pass = new Uint8Array(ix.data.length);
+  for (let d = 0; d < ix.data.length; d++) pass[d] = test(ix.data[d]!) ? 1 : 0;
   // Verdicts first, then a list of exactly the events kept (a filter often keeps few of many).
-  const keep = new Uint8Array(l.n);
-  let kept = 0;
-  for (let i = 0; i < l.n; i++) {
-    const d = l.data[i]!;
-    const slot = (d as Sealed)[SLOT];
-    let m: boolean | undefined;
-    if (slot !== undefined) {
-      if (slot.pass === pass) m = slot.value as boolean;
-      else {
-        slot.pass = pass;
-        slot.value = m = test(d);
-      }
-    } else {
-      m = memo.get(d);
-      if (m === undefined) memo.set(d, (m = test(d)));
-    }
-    if (m) {
-      keep[i] = 1;
-      kept++;
-    }
-  }
+  const kept = countKept(ix.of, pass, l.n);
   if (kept === l.n) return l;
   const out = new ListBuilder(kept);
-  for (let i = 0; i < l.n; i++) if (keep[i] === 1) out.copy(l, i);
+  for (let i = 0; i < l.n; i++) if (pass[ix.of[i]!] === 1) out.copy(l, i);
   return out.done(l.ascending);
+}
+
+/** Events whose data passed (a loop alone: see intersectInto in transforms.ts). */
+function countKept(of: Int32Array, pass: Uint8Array, n: number): number {
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += pass[of[i]!]!;
+  return kept;
 }
 
 function filterKeyvals(l: EventList, key: string, values: unknown[], keep: boolean): EventList {

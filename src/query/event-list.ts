@@ -1,6 +1,7 @@
 import type { EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
 import { capacityClass, dataArray, f64 } from './arena.js';
+import { nextPass, type Sealed, SLOT } from './data.js';
 import { QEvent } from './values.js';
 
 /**
@@ -17,6 +18,8 @@ export class EventList {
   origin: ListOrigin | null = null;
   /** Known to hold only data whose URL split changes nothing (see splitUrlList): a fact, like `ascending`. */
   urlSplit = false;
+  /** Its distinct data objects, found the first time a transform asks (see dataIndex). */
+  private distinct: DataIndex | null = null;
   constructor(
     readonly n: number,
     /** Event ids; NaN for none. */
@@ -55,6 +58,17 @@ export class EventList {
     return new QEvent(this.id(i), this.ts[i]!, this.dur[i]!, this.data[i]!);
   }
 
+  /**
+   * Each event's data as an index into the list's distinct data objects (in the order first met),
+   * made once per list: filters and merges then ask each distinct data once and go through the
+   * events by index. The web UI filters its browser events once and merges them three times
+   * (URL, domain, title); their data differ almost event by event, so finding each event's
+   * memo in its data object's slot, once per transform, was most of those transforms' time.
+   */
+  dataIndex(): DataIndex {
+    return (this.distinct ??= indexData(this.n, this.data));
+  }
+
   /** The events themselves, made once. */
   events(): QEvent[] {
     if (this.made === null) {
@@ -64,6 +78,47 @@ export class EventList {
     }
     return this.made;
   }
+}
+
+/** See EventList.dataIndex. */
+export interface DataIndex {
+  /** For each event, the index of its data in `data`. */
+  readonly of: Int32Array;
+  /** The distinct data objects, in the order first met. */
+  readonly data: readonly EventData[];
+  /** For each distinct data object, the index of the first event holding it. */
+  readonly firstAt: readonly number[];
+}
+
+function indexData(n: number, data: readonly EventData[]): DataIndex {
+  const pass = nextPass();
+  const of = new Int32Array(n);
+  const distinct: EventData[] = [];
+  const firstAt: number[] = [];
+  const byData = new Map<EventData, number>(); // data without a slot
+  for (let i = 0; i < n; i++) {
+    const d = data[i]!;
+    const slot = (d as Sealed)[SLOT];
+    let k: number | undefined;
+    if (slot !== undefined) {
+      if (slot.pass === pass) k = slot.value as number;
+      else {
+        slot.pass = pass;
+        slot.value = k = distinct.length;
+        distinct.push(d);
+        firstAt.push(i);
+      }
+    } else {
+      k = byData.get(d);
+      if (k === undefined) {
+        byData.set(d, (k = distinct.length));
+        distinct.push(d);
+        firstAt.push(i);
+      }
+    }
+    of[i] = k;
+  }
+  return { of, data: distinct, firstAt };
 }
 
 /**

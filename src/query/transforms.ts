@@ -1,6 +1,6 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
-import { nextPass, sameData, sealData, type Sealed, SLOT } from './data.js';
+import { sameData, sealData, type Sealed, SLOT } from './data.js';
 import { dataArray, f64 } from './arena.js';
 import { EventList, type FloodMemo, type FloodRoom, gather, ListBuilder, partitionPoint } from './event-list.js';
 import { QEvent } from './values.js';
@@ -401,9 +401,10 @@ const keyText = (v: unknown): string => {
 const objectKeyTexts = new WeakMap<object, string>();
 
 interface Group {
+  /** Its place in the output (first-seen order). */
+  k: number;
   /** Index of the group's first event. */
   first: number;
-  dur: Micros;
 }
 
 /** The groups of one merge: by string value (one key), by key text, and in first-seen order. */
@@ -417,7 +418,7 @@ interface Groups {
 function groupIn(gs: Groups, m: Map<string, Group>, k: string, first: number): Group {
   let g = m.get(k);
   if (g === undefined) {
-    m.set(k, (g = { first, dur: 0 }));
+    m.set(k, (g = { k: gs.order.length, first }));
     gs.order.push(g);
   }
   return g;
@@ -447,31 +448,26 @@ function groupOf(gs: Groups, keys: readonly string[], d: EventData, i: number): 
 
 export function mergeEventsByKeysList(l: EventList, keys: readonly string[]): EventList {
   if (keys.length === 0) return EventList.empty();
-  // The group per distinct data object, found through its slot (or a map for unsealed data),
-  // so 60k events cost ~200 key builds and no hashing per event.
-  const pass = nextPass();
-  const byData = new Map<EventData, Group | null>();
+  // The group of each distinct data object (in the order first met, so groups come in the order
+  // of their first event), then the durations summed by group in event order.
+  const ix = l.dataIndex();
   const gs: Groups = { byString: new Map(), byText: new Map(), order: [] };
-  const { n, data, dur } = l;
-  for (let i = 0; i < n; i++) {
-    const d = data[i]!;
-    const slot = (d as Sealed)[SLOT];
-    let g: Group | null | undefined;
-    if (slot !== undefined) {
-      if (slot.pass === pass) g = slot.value as Group | null;
-      else {
-        slot.pass = pass;
-        slot.value = g = groupOf(gs, keys, d, i);
-      }
-    } else {
-      g = byData.get(d);
-      if (g === undefined) byData.set(d, (g = groupOf(gs, keys, d, i)));
-    }
-    if (g !== null) g.dur += dur[i]!;
-  }
+  const groupAt = new Int32Array(ix.data.length);
+  for (let d = 0; d < ix.data.length; d++) groupAt[d] = groupOf(gs, keys, ix.data[d]!, ix.firstAt[d]!)?.k ?? -1;
+  const sums = sumByGroup(ix.of, groupAt, l.dur, l.n, gs.order.length);
   const out = new ListBuilder(gs.order.length);
-  for (const g of gs.order) out.add(NaN, l.ts[g.first]!, g.dur, data[g.first]!);
+  for (const g of gs.order) out.add(NaN, l.ts[g.first]!, sums[g.k]!, l.data[g.first]!);
   return out.done(false);
+}
+
+/** Durations summed per group, in event order (a loop alone: see intersectInto). */
+function sumByGroup(of: Int32Array, groupAt: Int32Array, dur: Float64Array, n: number, groups: number): Float64Array {
+  const sums = new Float64Array(groups);
+  for (let i = 0; i < n; i++) {
+    const g = groupAt[of[i]!]!;
+    if (g >= 0) sums[g] += dur[i]!;
+  }
+  return sums;
 }
 
 export const mergeEventsByKeys = (evs: readonly QEvent[], keys: readonly string[]): QEvent[] => mergeEventsByKeysList(EventList.of(evs), keys).events();
