@@ -59,10 +59,15 @@ export class SpanCache {
     } else {
       if (lo < sp.lo) {
         const below = this.load(row, lo, true, sp.lo, false);
-        this.cached += below.n;
-        prepend(sp, below);
+        if (below.n > 0) {
+          this.cached += below.n;
+          prepend(sp, below);
+          sp.flood = null; // every event's place in a cut moves
+        }
+        // (Nothing below: nothing moved. That is every heartbeat's case once the event it extends is
+        // the bucket's longest: readers bound the start by start minus the longest duration, so each
+        // heartbeat asks for one second more below, and the kept flood was thrown away every time.)
         sp.lo = lo;
-        sp.flood = null; // every event's place in a cut moves
       }
       if (hi > sp.hi || (hi === sp.hi && !sp.hiIncl)) {
         const above = this.load(row, sp.hi, !sp.hiIncl, hi, true);
