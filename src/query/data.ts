@@ -2,8 +2,9 @@ import { jsonEqual, type EventData } from '../model/event.js';
 
 /**
  * Event data objects as the engine shares them: frozen, and carrying a hidden memo slot so the
- * transforms' per-data work (group keys, filter verdicts, categories, URL splits, equality) is a
- * field read instead of a hash-map lookup per event — that lookup was most of a warm query's time.
+ * transforms' per-data work (a list's distinct data for its filters and merges, categories, URL
+ * splits) is a field read instead of a hash-map lookup per event — that lookup was most of a warm
+ * query's time.
  *
  * The slot is a non-enumerable symbol property: JSON.stringify, structured clone (the worker's
  * reply), Object.keys, for…in and spreading all ignore it, so results are unchanged.
