@@ -86,7 +86,8 @@ export function dataArray(n: number): EventData[] {
 
 /**
  * Runs `f` (one query) with scratch arrays on; afterwards the arrays it took are idle again,
- * whatever it returned or threw. Not reentrant: queries run one at a time on a thread.
+ * whatever it returned or threw. Queries run one at a time on a thread; a nested call is part of
+ * the outer one.
  */
 export function withArena<T>(f: () => T): T {
   if (open) return f();
@@ -97,7 +98,6 @@ export function withArena<T>(f: () => T): T {
     return f();
   } finally {
     open = false;
-    // Every entry is 8 bytes: a double, or a pointer (node has no pointer compression).
     settle(datas, settle(f64s, arenaStats().bytes));
     idle = setTimeout(letGo, IDLE_MS);
     idle.unref?.();
@@ -107,7 +107,7 @@ export function withArena<T>(f: () => T): T {
 /** Moves the arrays `pool` handed out back to its free lists while idle arrays total at most `keepBytes`. */
 function settle<T>(pool: Pool<T>, kept: number): number {
   for (const [c, x] of pool.used) {
-    const bytes = c * 8;
+    const bytes = c * 8; // a double, or a pointer (node has no pointer compression)
     if (kept + bytes > keepBytes) continue;
     kept += bytes;
     let list = pool.free.get(c);
