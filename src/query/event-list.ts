@@ -199,14 +199,17 @@ export class ListBuilder {
   }
 }
 
-/** The first `n` entries of `a` in an array of their own. (Not a closure made per call: optimized code that inlined one call's closure deoptimizes at the next.) */
+/**
+ * The first `n` entries of `a` in an array of their own. (Not a closure made per call: optimized
+ * code that inlined one call's closure deoptimizes at the next.)
+ */
 function prefixCopy(a: Float64Array, n: number): Float64Array {
   const c = f64(n);
   c.set(a.subarray(0, n));
   return c;
 }
 
-/** The first `n` entries of `a` in an array of their own (a loop alone in its function: see intersectInto in transforms.ts). */
+/** The first `n` entries of `a` in an array of their own (a loop alone: see intersectInto in transforms.ts). */
 function dataPrefix(a: readonly EventData[], n: number): EventData[] {
   const c = dataArray(n);
   for (let i = 0; i < n; i++) c[i] = a[i]!;

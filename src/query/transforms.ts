@@ -1,7 +1,7 @@
 import { canonicalJson, jsonEqual, type EventData } from '../model/event.js';
 import type { Micros } from '../model/time.js';
-import { sameData, sealData, type Sealed, SLOT } from './data.js';
 import { dataArray, f64 } from './arena.js';
+import { sameData, sealData, type Sealed, SLOT } from './data.js';
 import { EventList, type FloodMemo, type FloodRoom, gather, ListBuilder, partitionPoint } from './event-list.js';
 import { QEvent } from './values.js';
 
